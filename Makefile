@@ -1,0 +1,39 @@
+# Every target installs what it needs itself, so a fresh clone needs only python3 and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+MELTANO_VENV := .venv-meltano
+
+.PHONY: install test lint demo bench meltano clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+$(MELTANO_VENV)/bin/meltano:
+	$(PYTHON) -m venv $(MELTANO_VENV)
+	$(MELTANO_VENV)/bin/python -m pip install -q 'meltano>=4.4,<5'
+
+meltano: $(MELTANO_VENV)/bin/meltano
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install meltano
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	PATH="$(CURDIR)/$(BIN):$$PATH" MELTANO_BIN="$(CURDIR)/$(MELTANO_VENV)/bin/meltano" $(BIN)/pytest
+
+demo: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.fakecoda.demo
+
+bench: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) $(MELTANO_VENV) demo-backups .pytest_cache .ruff_cache
