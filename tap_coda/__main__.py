@@ -1,0 +1,3 @@
+from tap_coda.tap import TapCoda
+
+TapCoda.cli()

@@ -1,0 +1,299 @@
+"""HTTP for every Coda call: auth, paging, retries with jittered backoff, pacing, strict latest.
+
+This is the one room for HTTP and rate limits. Every request of the tap, listed or ad hoc
+(export start, export polls, `getTable`), goes through `CodaStream.call`/`request_records`,
+so it is paced by the process-wide `RateLimits`, retried by singer-sdk's backoff decorator
+and classified by `validate_response`. Blob downloads are the one exception: they go to a
+signed URL on another host and must never carry the token (see `download_blob`).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+import typing as t
+from functools import cached_property
+from http import HTTPStatus
+from urllib.parse import urlparse
+
+import requests
+from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate
+from singer_sdk import RESTStream
+from singer_sdk.authenticators import BearerTokenAuthenticator
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.pagination import JSONPathPaginator
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+    from tap_coda.ledger import RunLedger
+
+LOGGER = logging.getLogger("tap-coda")
+
+#: Coda's published limits, per user, in requests per 6 seconds (NOTES.md §9).
+DEFAULT_RATE_LIMITS = {"read": 100, "write": 10, "list_docs": 4}
+RATE_WINDOW_SECONDS = 6
+#: Waits between retries grow as base * 2**n (with full jitter), capped: Coda's staff
+#: advise tens of seconds to minutes for batch jobs that keep seeing 429s.
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 120.0
+REQUEST_TIMEOUT_SECONDS = 60
+
+
+class CodaAuthError(Exception):
+    """The token is missing, invalid or revoked: nothing can be backed up."""
+
+
+class CodaClientError(FatalAPIError):
+    """A 4xx that retrying cannot fix (403, 404, 410, a refused sync token…)."""
+
+    def __init__(self, message: str, response: requests.Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class CodaRequestError(Exception):
+    """A failure the tap detects itself (a failed export, a dead link); not an HTTP error."""
+
+    def __init__(self, message: str, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+
+class StaleDocError(RetriableAPIError):
+    """`X-Coda-Doc-Version: latest` was refused: the doc's snapshot is behind (retried)."""
+
+
+class RateLimits:
+    """One sliding-window limiter per Coda rate class, shared by all requests of the process.
+
+    Pacing before sending keeps a normal run free of 429s; Coda publishes no rate-limit
+    headers, so the client cannot learn the budget from responses.
+    """
+
+    def __init__(self, per_window: t.Mapping[str, int], window_s: float = RATE_WINDOW_SECONDS):
+        self._limiters = {
+            name: Limiter(InMemoryBucket([Rate(count, Duration.SECOND * window_s)]))
+            for name, count in per_window.items()
+            if count > 0
+        }
+
+    def acquire(self, rate_class: str) -> None:
+        limiter = self._limiters.get(rate_class)
+        if limiter is not None:
+            limiter.try_acquire(rate_class)
+
+
+def rate_class_of(method: str, url: str) -> str:
+    """Coda's rate class of a request: listing docs, writing (the export POST) or reading."""
+    if method.upper() != "GET":
+        return "write"
+    return "list_docs" if urlparse(url).path.rstrip("/").endswith("/docs") else "read"
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """`Retry-After` as seconds (delta or HTTP date), if the server sent one."""
+    value = response.headers.get("Retry-After") if response is not None else None
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def error_message(response: requests.Response) -> str:
+    """One line for a failed response: status, reason and Coda's `message` (never headers)."""
+    detail = ""
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            detail = str(body.get("message") or body.get("statusMessage") or "")
+    except ValueError:
+        detail = response.text[:200]
+    path = urlparse(response.url).path
+    line = f"{response.status_code} {response.reason} for {path}"
+    return f"{line}: {detail}" if detail else line
+
+
+class NextPageTokenPaginator(JSONPathPaginator):
+    """Follows `nextPageToken` until it is absent; remembers the last `nextSyncToken` seen."""
+
+    def __init__(self) -> None:
+        super().__init__("$.nextPageToken")
+        self.next_sync_token: str | None = None
+
+    def get_next(self, response: requests.Response) -> str | None:
+        body = response.json()
+        if body.get("nextSyncToken"):
+            self.next_sync_token = body["nextSyncToken"]
+        return body.get("nextPageToken") or None
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        # A short (even empty) page does not end a Coda list; only a missing token does.
+        return bool(response.json().get("nextPageToken"))
+
+
+class CodaStream(RESTStream[str]):
+    """Base stream: Coda's URL, bearer auth, paging, retries and pacing."""
+
+    records_jsonpath = "$.items[*]"
+    #: Coda's list endpoints clamp `limit` silently; ask for a lot and follow tokens.
+    page_size: int | None = 500
+    extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS,)
+
+    @property
+    def url_base(self) -> str:
+        return str(self.config["api_url"]).rstrip("/")
+
+    @property
+    def ledger(self) -> RunLedger:
+        return self._tap.ledger  # type: ignore[attr-defined, no-any-return]
+
+    @cached_property
+    def authenticator(self) -> BearerTokenAuthenticator:
+        return BearerTokenAuthenticator(token=self._tap.api_token)  # type: ignore[attr-defined]
+
+    @property
+    def timeout(self) -> int:
+        return REQUEST_TIMEOUT_SECONDS
+
+    @property
+    def http_headers(self) -> dict:
+        headers = {
+            "User-Agent": f"tap-coda/{self._tap.plugin_version}",
+            "Accept": "application/json",
+        }
+        if self.config.get("strict_latest"):
+            headers["X-Coda-Doc-Version"] = "latest"
+        return headers
+
+    def get_new_paginator(self) -> NextPageTokenPaginator:
+        return NextPageTokenPaginator()
+
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+        return {"limit": self.page_size} if self.page_size else {}
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        if page.next_page_token:
+            # The token encodes the original query; Coda ignores anything sent beside it.
+            request.params = {"pageToken": page.next_page_token}
+        return request
+
+    # -- retries and pacing -------------------------------------------------------------
+
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_retries", 6)) + 1
+
+    def backoff_wait_generator(self) -> t.Generator[float, None, None]:
+        attempt = {"n": 0}
+
+        def wait_for(exc: Exception) -> float:
+            attempt["n"] += 1
+            server_says = retry_after_seconds(getattr(exc, "response", None))
+            if server_says is not None:
+                return min(server_says, BACKOFF_CAP_SECONDS * 5)
+            ceiling = min(BACKOFF_CAP_SECONDS, self.backoff_base * 2 ** (attempt["n"] - 1))
+            # "Full jitter": spread retries of many workers over the whole interval.
+            return random.uniform(ceiling / 2, ceiling)
+
+        return self.backoff_runtime(value=wait_for)
+
+    @property
+    def backoff_base(self) -> float:
+        return float(self.config.get("backoff_base_seconds", BACKOFF_BASE_SECONDS))
+
+    def backoff_jitter(self, value: float) -> float:
+        return value  # jitter is already in `wait_for`; Retry-After is waited as asked
+
+    def backoff_handler(self, details: t.Mapping[str, t.Any]) -> None:
+        exc = details.get("exception")
+        response = getattr(exc, "response", None)
+        reason = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
+        self.logger.warning(
+            "Retrying %s in %.1f s (attempt %d): %s",
+            self.name,
+            details.get("wait", 0.0),
+            details.get("tries", 0),
+            reason,
+        )
+
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        self._tap.rate_limits.acquire(  # type: ignore[attr-defined]
+            rate_class_of(prepared_request.method or "GET", prepared_request.url or "")
+        )
+        self.ledger.count_request()
+        return super()._request(prepared_request, context)
+
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status == HTTPStatus.UNAUTHORIZED:
+            msg = (
+                "Coda rejected the API token (401 Unauthorized): "
+                "check CODA_API_TOKEN or --token-file"
+            )
+            raise CodaAuthError(msg)
+        if status == HTTPStatus.BAD_REQUEST and self.config.get("strict_latest"):
+            message = error_message(response)
+            if "not yet up to date" in message.lower():
+                raise StaleDocError(message, response)
+        if status in self.extra_retry_statuses or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(error_message(response), response)
+        if status >= HTTPStatus.BAD_REQUEST:
+            raise CodaClientError(error_message(response), response)
+        if not response.content.lstrip().startswith((b"{", b"[")):
+            # A 200 whose body is not JSON (a proxy page, a cut connection): try again.
+            raise RetriableAPIError(f"non-JSON body for {urlparse(response.url).path}", response)
+
+    def response_error_message(self, response: requests.Response) -> str:
+        return error_message(response)
+
+    # -- ad hoc requests (same pacing, retries and classification as listings) -----------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json: dict | None = None,
+        context: Context | None = None,
+    ) -> requests.Response:
+        """One API request outside the paginated listing, e.g. `getTable` or an export."""
+        url = path if path.startswith("http") else f"{self.url_base}{path}"
+        prepared = self.build_prepared_request(
+            method=method, url=url, params=params or {}, headers=self.http_headers, json=json
+        )
+        return self.request_decorator(self._request)(prepared, context)
+
+    def download_blob(self, url: str) -> requests.Response:
+        """GET a signed export link: no token (it is another host), no rate class, retried."""
+
+        def fetch() -> requests.Response:
+            response = self._tap.blob_session.get(url, timeout=REQUEST_TIMEOUT_SECONDS)  # type: ignore[attr-defined]
+            if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
+                raise RetriableAPIError(f"{response.status_code} from the download link", response)
+            return response
+
+        return self.request_decorator(fetch)()
+
+
+def describe_failure(exc: BaseException, max_tries: int) -> tuple[str, int | None, int]:
+    """Message (one line), HTTP status and attempts made, for a failure record."""
+    response = getattr(exc, "response", None)
+    status = response.status_code if isinstance(response, requests.Response) else None
+    if isinstance(exc, CodaRequestError):
+        status = exc.http_status
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    # Retriable errors reach us only once backoff gave up; the others were tried once.
+    retriable = isinstance(exc, (RetriableAPIError, requests.exceptions.RequestException))
+    return message[:500], status, max_tries if retriable else 1

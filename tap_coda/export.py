@@ -1,0 +1,80 @@
+"""Coda's asynchronous page export: start, poll, download, check (NOTES.md §4, §13.2-5).
+
+Start with a POST (a write), wait a moment (export ids take time to replicate, so early
+polls may 404), poll until the status carries `downloadLink` (success) or `error`
+(failure) within a deadline, download at once (links live about five minutes), and reject
+an S3-style XML error body (a dead link can answer it with HTTP 200) by polling again for a
+fresh link. `status` is only logged: its values differ between spec, samples and reality.
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+from http import HTTPStatus
+
+from tap_coda.client import CodaClientError, CodaRequestError
+
+if t.TYPE_CHECKING:
+    from tap_coda.client import CodaStream
+
+#: Seconds between polls: quick at first (small pages finish fast), then steady.
+POLL_SCHEDULE = (1.0, 1.0, 2.0, 3.0)
+#: How many fresh links to try when downloads keep answering XML errors.
+MAX_LINK_REFRESHES = 3
+
+
+def is_xml_error(body: bytes) -> bool:
+    """True for S3's `<Error><Code>…</Code>` documents served in place of the content."""
+    head = body[:512].lstrip()
+    return head.startswith((b"<?xml", b"<Error")) and b"<Code>" in body[:2048]
+
+
+def export_page(
+    stream: CodaStream,
+    doc_id: str,
+    page_id: str,
+    output_format: str,
+    *,
+    timeout_s: float,
+    first_wait_s: float = 1.0,
+    poll_scale: float = 1.0,
+    sleep: t.Callable[[float], None] = time.sleep,
+) -> str:
+    """Export one page and return its text; raise `CodaRequestError` when it cannot be had."""
+    deadline = time.monotonic() + timeout_s
+    base = f"/docs/{doc_id}/pages/{page_id}/export"
+    started = stream.call("POST", base, json={"outputFormat": output_format}).json()
+    request_id = started["id"]
+    status_path = f"{base}/{request_id}"
+    sleep(first_wait_s)
+
+    refreshes = 0
+    polls = 0
+    while True:
+        if time.monotonic() > deadline:
+            msg = f"export did not finish within {timeout_s:g} s"
+            raise CodaRequestError(msg)
+        try:
+            status = stream.call("GET", status_path).json()
+        except CodaClientError as exc:
+            if getattr(exc.response, "status_code", None) != HTTPStatus.NOT_FOUND or polls > 20:
+                raise
+            status = {}  # the id has not replicated yet: an early 404 is normal
+        polls += 1
+        stream.logger.debug("Export %s of %s: %s", request_id, page_id, status.get("status"))
+        if status.get("error"):
+            msg = f"export failed: {status['error']}"
+            raise CodaRequestError(msg)
+        link = status.get("downloadLink")
+        if link:
+            body = stream.download_blob(link)
+            if body.status_code == HTTPStatus.OK and not is_xml_error(body.content):
+                return body.content.decode("utf-8")
+            refreshes += 1
+            if refreshes > MAX_LINK_REFRESHES:
+                msg = f"download link kept failing ({body.status_code}, XML error body)"
+                raise CodaRequestError(msg, http_status=body.status_code)
+            stream.logger.info("Download link for %s was dead; asking for a fresh one", page_id)
+            continue  # polling the status again mints a fresh link
+        sleep(POLL_SCHEDULE[min(polls - 1, len(POLL_SCHEDULE) - 1)] * poll_scale)

@@ -1,0 +1,76 @@
+"""What one tap run learns as it goes, shared by its streams.
+
+singer-sdk syncs children one after another inside their parent, so a later stream can
+read what an earlier one found: `columns` leaves each table's column fingerprint for
+`rows`, `rows` leaves its outcome for `table_syncs`, tables whose data changed mark their
+pages for `page_contents` (table edits do not move a page's `updatedAt`), and every stream
+leaves its failures for the `failures` stream, which runs last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import typing as t
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TableOutcome:
+    mode: str  # full / delta / unchanged
+    rows_emitted: int
+
+
+@dataclass
+class RunLedger:
+    failures: list[dict[str, t.Any]] = field(default_factory=list)
+    column_fingerprints: dict[tuple[str, str], str] = field(default_factory=dict)
+    table_outcomes: dict[tuple[str, str], TableOutcome] = field(default_factory=dict)
+    #: doc id -> ids of pages holding a table whose rows or columns changed this run
+    changed_table_pages: dict[str, set[str]] = field(default_factory=dict)
+    requests: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count_request(self) -> None:
+        with self._lock:
+            self.requests += 1
+
+    def record_failure(
+        self,
+        *,
+        object_type: str,
+        doc_id: str | None,
+        object_id: str | None,
+        name: str | None,
+        error: str,
+        http_status: int | None = None,
+        attempts: int = 1,
+        format: str | None = None,
+    ) -> None:
+        with self._lock:
+            self.failures.append(
+                {
+                    "object_type": object_type,
+                    "doc_id": doc_id,
+                    "object_id": object_id,
+                    "name": name,
+                    "format": format,
+                    "error": error,
+                    "http_status": http_status,
+                    "attempts": attempts,
+                }
+            )
+
+    def mark_table_changed(self, doc_id: str, page_id: str | None) -> None:
+        if page_id:
+            self.changed_table_pages.setdefault(doc_id, set()).add(page_id)
+
+
+def fingerprint(columns: t.Iterable[t.Mapping[str, t.Any]]) -> str:
+    """A stable digest of a table's columns (ids, names, formats, order)."""
+    digest = hashlib.sha256()
+    for column in columns:
+        shape = {k: column.get(k) for k in ("id", "name", "format", "calculated", "formula")}
+        digest.update(json.dumps(shape, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,138 @@
+"""JSON schemas of the streams: permissive, because the live API is looser than its spec.
+
+Every record schema allows additional properties, so fields Coda adds (or the spec lacks,
+such as `docSize.baseTableCount`) reach the target untouched. Enums are plain strings
+(`contentType: "table"` exists live). Nested API objects are open objects.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk import typing as th
+
+STR = th.StringType
+OBJ = th.ObjectType  # no properties: passes any object through
+TS = th.DateTimeType
+
+
+def open_schema(*properties: th.Property) -> dict[str, t.Any]:
+    schema = th.PropertiesList(*properties).to_dict()
+    schema["additionalProperties"] = True
+    return schema
+
+
+def _api_object(*extra: th.Property) -> tuple[th.Property, ...]:
+    return (
+        th.Property("id", STR, required=True),
+        th.Property("type", STR),
+        th.Property("href", STR),
+        th.Property("browserLink", STR),
+        th.Property("name", STR),
+        *extra,
+    )
+
+
+DOC = open_schema(
+    *_api_object(
+        th.Property("owner", STR),
+        th.Property("ownerName", STR),
+        th.Property("icon", OBJ()),
+        th.Property("docSize", OBJ()),
+        th.Property("sourceDoc", OBJ()),
+        th.Property("published", OBJ()),
+        th.Property("folder", OBJ()),
+        th.Property("workspace", OBJ()),
+        th.Property("workspaceId", STR),
+        th.Property("folderId", STR),
+        th.Property("createdAt", TS),
+        th.Property("updatedAt", TS),
+    )
+)
+
+PAGE = open_schema(
+    th.Property("doc_id", STR, required=True),
+    *_api_object(
+        th.Property("subtitle", STR),
+        th.Property("icon", OBJ()),
+        th.Property("image", OBJ()),
+        th.Property("contentType", STR),
+        th.Property("isHidden", th.BooleanType),
+        th.Property("isEffectivelyHidden", th.BooleanType),
+        th.Property("parent", OBJ()),
+        th.Property("children", th.ArrayType(OBJ())),
+        th.Property("authors", th.ArrayType(OBJ())),
+        th.Property("createdAt", TS),
+        th.Property("createdBy", OBJ()),
+        th.Property("updatedAt", TS),
+        th.Property("updatedBy", OBJ()),
+    ),
+)
+
+PAGE_CONTENT = open_schema(
+    th.Property("doc_id", STR, required=True),
+    th.Property("page_id", STR, required=True),
+    th.Property("format", STR, required=True, allowed_values=["markdown", "html"]),
+    th.Property("page_updatedAt", TS),
+    th.Property("content", STR),
+)
+
+TABLE = open_schema(
+    th.Property("doc_id", STR, required=True),
+    *_api_object(
+        th.Property("tableType", STR),
+        th.Property("parent", OBJ()),
+        th.Property("parentTable", OBJ()),
+        th.Property("displayColumn", OBJ()),
+        th.Property("rowCount", th.IntegerType),
+        th.Property("sorts", th.ArrayType(OBJ())),
+        th.Property("layout", STR),
+        th.Property("filter", OBJ()),
+        th.Property("createdAt", TS),
+        th.Property("updatedAt", TS),
+    ),
+)
+
+COLUMN = open_schema(
+    th.Property("doc_id", STR, required=True),
+    th.Property("table_id", STR, required=True),
+    th.Property("position", th.IntegerType, required=True),
+    *_api_object(
+        th.Property("display", th.BooleanType),
+        th.Property("calculated", th.BooleanType),
+        th.Property("formula", STR),
+        th.Property("defaultValue", STR),
+        th.Property("format", OBJ()),
+    ),
+)
+
+ROW = open_schema(
+    th.Property("doc_id", STR, required=True),
+    th.Property("table_id", STR, required=True),
+    *_api_object(
+        th.Property("index", th.IntegerType),
+        th.Property("createdAt", TS),
+        th.Property("updatedAt", TS),
+        th.Property("values", OBJ()),
+    ),
+)
+
+TABLE_SYNC = open_schema(
+    th.Property("doc_id", STR, required=True),
+    th.Property("table_id", STR, required=True),
+    th.Property("table_type", STR),
+    th.Property("mode", STR, required=True, allowed_values=["full", "delta", "unchanged"]),
+    th.Property("rows_emitted", th.IntegerType, required=True),
+    th.Property("row_count", th.IntegerType),
+)
+
+FAILURE = open_schema(
+    th.Property("object_type", STR, required=True),
+    th.Property("doc_id", STR),
+    th.Property("object_id", STR),
+    th.Property("name", STR),
+    th.Property("format", STR),
+    th.Property("error", STR, required=True),
+    th.Property("http_status", th.IntegerType),
+    th.Property("attempts", th.IntegerType),
+)

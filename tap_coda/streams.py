@@ -1,0 +1,482 @@
+"""The streams of tap-coda (docs/RECORDS.md): what each one asks Coda for and emits.
+
+Parents and children follow singer-sdk's model: `docs` → `tables` → `columns`, `rows`,
+`table_syncs`; `docs` → `pages` → `page_contents`; `failures` runs last. Children receive
+small contexts (ids and the few fields needed to decide what to fetch), never secrets.
+One object that cannot be read becomes a failure record; the run goes on.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from datetime import datetime, timedelta, timezone
+
+import requests
+from singer_sdk import Stream
+from singer_sdk.exceptions import RetriableAPIError
+
+from tap_coda import schemas
+from tap_coda.client import (
+    CodaAuthError,
+    CodaClientError,
+    CodaRequestError,
+    CodaStream,
+    describe_failure,
+)
+from tap_coda.export import export_page
+from tap_coda.ledger import TableOutcome, fingerprint
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context, Record
+
+#: What one object failing can raise; anything else (a 401, a bug) stops the run.
+OBJECT_ERRORS = (CodaClientError, CodaRequestError, RetriableAPIError, requests.RequestException)
+#: A delta larger than this is fetched again in full instead of held in memory.
+MAX_DELTA_ROWS = 20_000
+
+
+class _Child(CodaStream):
+    """A stream under a doc: it records its own failures instead of stopping the run."""
+
+    state_partitioning_keys: t.ClassVar[list[str] | None] = []
+
+    def fail(self, context: Context, exc: BaseException, **fields: t.Any) -> None:
+        if isinstance(exc, CodaAuthError):
+            raise exc
+        message, status, attempts = describe_failure(exc, self.backoff_max_tries())
+        self.logger.warning(
+            "Could not back up %s %s: %s",
+            fields.get("object_type"),
+            fields.get("object_id") or context.get("doc_id"),
+            message,
+        )
+        self.ledger.record_failure(
+            doc_id=context.get("doc_id"),
+            error=message,
+            http_status=status,
+            attempts=attempts,
+            **fields,
+        )
+
+    def guarded(
+        self, context: Context, records: t.Iterable[dict], **fields: t.Any
+    ) -> t.Iterator[dict]:
+        """Yield from a listing; a failure part-way is recorded and ends the listing."""
+        try:
+            yield from records
+        except OBJECT_ERRORS as exc:
+            self.fail(context, exc, **fields)
+
+
+class DocsStream(CodaStream):
+    """`GET /docs` (owned by default) or `GET /docs/{id}` for each configured doc id."""
+
+    name = "docs"
+    path = "/docs"
+    primary_keys = ("id",)
+    schema = schemas.DOC
+    page_size = 100
+
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+        params = super().get_url_params(context, next_page_token)
+        if not self.config.get("include_shared"):
+            params["isOwner"] = "true"
+        if self.config.get("workspace_id"):
+            params["workspaceId"] = self.config["workspace_id"]
+        return params
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        doc_ids = self.config.get("doc_ids") or []
+        if not doc_ids:
+            # The account listing is the backup's root: if it fails, the run fails.
+            yield from self.request_records(context)
+            return
+        for doc_id in doc_ids:
+            try:
+                yield self.call("GET", f"/docs/{doc_id}").json()
+            except OBJECT_ERRORS as exc:
+                if isinstance(exc, CodaAuthError):
+                    raise
+                message, status, attempts = describe_failure(exc, self.backoff_max_tries())
+                self.ledger.record_failure(
+                    object_type="doc",
+                    doc_id=doc_id,
+                    object_id=doc_id,
+                    name=None,
+                    error=message,
+                    http_status=status,
+                    attempts=attempts,
+                )
+
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> t.Iterable[Context | None]:
+        if (record.get("docSize") or {}).get("overApiSizeLimit"):
+            self.ledger.record_failure(
+                object_type="doc",
+                doc_id=record["id"],
+                object_id=record["id"],
+                name=record.get("name"),
+                error="doc is over Coda's API size limit (docSize.overApiSizeLimit): "
+                "only its metadata can be backed up",
+            )
+            return
+        yield {"doc_id": record["id"]}
+
+
+class TablesStream(_Child):
+    """Each table and view: the listing gives references, `getTable` the full object."""
+
+    name = "tables"
+    parent_stream_type = DocsStream
+    path = "/docs/{doc_id}/tables"
+    primary_keys = ("doc_id", "id")
+    schema = schemas.TABLE
+
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+        return {**super().get_url_params(context, next_page_token), "tableTypes": "table,view"}
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        refs = self.guarded(
+            context,
+            self.request_records(context),
+            object_type="tables",
+            object_id=None,
+            name="table listing",
+        )
+        for ref in list(refs):
+            if ref.get("tableType") == "view" and not self.config.get("include_views", True):
+                continue
+            try:
+                table = self.call("GET", f"/docs/{context['doc_id']}/tables/{ref['id']}").json()
+            except OBJECT_ERRORS as exc:
+                self.fail(
+                    context, exc, object_type="table", object_id=ref["id"], name=ref.get("name")
+                )
+                continue
+            yield {**table, "doc_id": context["doc_id"]}
+
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
+        return {
+            "doc_id": record["doc_id"],
+            "table_id": record["id"],
+            "table_type": record.get("tableType") or "table",
+            "table_name": record.get("name"),
+            "table_updated_at": record.get("updatedAt"),
+            "row_count": record.get("rowCount"),
+            "page_id": (record.get("parent") or {}).get("id"),
+        }
+
+
+class ColumnsStream(_Child):
+    """A table's columns in listing order (`position`); Coda caps a page at 100."""
+
+    name = "columns"
+    parent_stream_type = TablesStream
+    path = "/docs/{doc_id}/tables/{table_id}/columns"
+    primary_keys = ("doc_id", "table_id", "id")
+    schema = schemas.COLUMN
+    page_size = 100
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        columns = list(
+            self.guarded(
+                context,
+                self.request_records(context),
+                object_type="columns",
+                object_id=context["table_id"],
+                name=context.get("table_name"),
+            )
+        )
+        if not any(
+            f["object_id"] == context["table_id"] and f["object_type"] == "columns"
+            for f in self.ledger.failures
+        ):
+            key = (context["doc_id"], context["table_id"])
+            self.ledger.column_fingerprints[key] = fingerprint(columns)
+        for position, column in enumerate(columns):
+            yield {
+                **column,
+                "doc_id": context["doc_id"],
+                "table_id": context["table_id"],
+                "position": position,
+            }
+
+
+class RowsStream(_Child):
+    """A table's rows, fetched in full, as a sync-token delta, or not at all.
+
+    Per table the state keeps the final page's `nextSyncToken`, the row count, the columns'
+    fingerprint and the table's `updatedAt`. Unchanged table → no row request. A delta
+    never reports deletions, so when the previous count plus the rows created since does
+    not give today's `rowCount`, the table is read in full. Views are never deltas: rows
+    entering or leaving a view's filter are not "changed" rows.
+    """
+
+    name = "rows"
+    parent_stream_type = TablesStream
+    path = "/docs/{doc_id}/tables/{table_id}/rows"
+    primary_keys = ("doc_id", "table_id", "id")
+    replication_key = "updatedAt"
+    schema = schemas.ROW
+    state_partitioning_keys: t.ClassVar[list[str] | None] = ["doc_id", "table_id"]
+
+    _sync_token: str | None = None
+    _paginator: t.Any = None
+
+    def get_new_paginator(self) -> t.Any:
+        self._paginator = super().get_new_paginator()
+        return self._paginator
+
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+        params = {
+            **super().get_url_params(context, next_page_token),
+            "valueFormat": self.config.get("value_format", "simpleWithArrays"),
+        }
+        if self._sync_token:
+            params["syncToken"] = self._sync_token
+        return params
+
+    def _fetch(self, context: Context, sync_token: str | None) -> t.Iterator[dict]:
+        self._sync_token = sync_token
+        try:
+            yield from self.request_records(context)
+        finally:
+            self._sync_token = None
+
+    def _plan(self, context: Context, previous: dict) -> str:
+        fp = self.ledger.column_fingerprints.get((context["doc_id"], context["table_id"]))
+        same_shape = fp is not None and previous.get("columns_fingerprint") == fp
+        if not previous.get("sync_token") or not same_shape:
+            return "full"
+        refresh_days = int(self.config.get("rows_full_refresh_days") or 0)
+        last_full = previous.get("full_synced_at")
+        if refresh_days and (
+            not last_full
+            or datetime.fromisoformat(last_full)
+            < datetime.now(timezone.utc) - timedelta(days=refresh_days)
+        ):
+            return "full"
+        if previous.get("table_updated_at") == context.get("table_updated_at") and previous.get(
+            "row_count"
+        ) == context.get("row_count"):
+            return "unchanged"
+        if context.get("table_type") == "view":
+            return "full"
+        if (context.get("row_count") or 0) < (previous.get("row_count") or 0):
+            return "full"  # fewer rows than before: something was deleted
+        return "delta"
+
+    def _delta(self, context: Context, previous: dict) -> list[dict] | None:
+        """The rows changed since the token, or None when only a full read is safe."""
+        try:
+            rows = []
+            for row in self._fetch(context, previous["sync_token"]):
+                rows.append(row)
+                if len(rows) > MAX_DELTA_ROWS:
+                    return None
+        except CodaClientError as exc:
+            self.logger.info(
+                "Sync token of %s refused (%s): reading it in full", context["table_id"], exc
+            )
+            return None
+        since = previous.get("max_created_at") or ""
+        created = sum(1 for row in rows if (row.get("createdAt") or "") > since)
+        if (previous.get("row_count") or 0) + created != context.get("row_count"):
+            return None  # rows were deleted (deltas never say so)
+        return rows
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        state = self.get_context_state(context)
+        mode = self._plan(context, state)
+        emitted = 0
+        max_created = state.get("max_created_at") or ""
+        rows: t.Iterable[dict] = ()
+        if mode == "delta":
+            delta = self._delta(context, state)
+            mode, rows = ("delta", delta) if delta is not None else ("full", ())
+        if mode == "full":
+            max_created = ""
+            rows = self._fetch(context, None)
+        key = (context["doc_id"], context["table_id"])
+        try:
+            for row in rows:
+                emitted += 1
+                max_created = max(max_created, row.get("createdAt") or "")
+                yield row
+        except OBJECT_ERRORS as exc:
+            self.fail(
+                context,
+                exc,
+                object_type="rows",
+                object_id=context["table_id"],
+                name=context.get("table_name"),
+            )
+            self.ledger.table_outcomes[key] = TableOutcome("failed", emitted)
+            return
+        self.ledger.table_outcomes[key] = TableOutcome(mode, emitted)
+        if mode == "unchanged":
+            return
+        self.ledger.mark_table_changed(context["doc_id"], context.get("page_id"))
+        # Written only once every page is out: a failed read keeps the old token.
+        token = self._paginator.next_sync_token if self._paginator else None
+        state.update(
+            sync_token=token,
+            row_count=context.get("row_count"),
+            columns_fingerprint=self.ledger.column_fingerprints.get(key),
+            table_updated_at=context.get("table_updated_at"),
+            max_created_at=max_created or None,
+        )
+        if mode == "full":
+            state["full_synced_at"] = datetime.now(timezone.utc).isoformat()
+
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        assert context is not None
+        return {**row, "doc_id": context["doc_id"], "table_id": context["table_id"]}
+
+
+class TableSyncsStream(_Child):
+    """One record per table per run: how its rows were read (full, delta, unchanged)."""
+
+    name = "table_syncs"
+    parent_stream_type = TablesStream
+    path = "/docs/{doc_id}/tables/{table_id}/rows"  # no request of its own
+    primary_keys = ("doc_id", "table_id")
+    schema = schemas.TABLE_SYNC
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        outcome = self.ledger.table_outcomes.pop((context["doc_id"], context["table_id"]), None)
+        if outcome is None:
+            return  # rows not selected: nothing to say
+        yield {
+            "doc_id": context["doc_id"],
+            "table_id": context["table_id"],
+            "table_type": context.get("table_type"),
+            "mode": outcome.mode,
+            "rows_emitted": outcome.rows_emitted,
+            "row_count": context.get("row_count"),
+        }
+
+
+class PagesStream(_Child):
+    """Every page of a doc (a flat list: hidden pages and subpages included)."""
+
+    name = "pages"
+    parent_stream_type = DocsStream
+    path = "/docs/{doc_id}/pages"
+    primary_keys = ("doc_id", "id")
+    schema = schemas.PAGE
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        yield from self.guarded(
+            context,
+            self.request_records(context),
+            object_type="pages",
+            object_id=None,
+            name="page listing",
+        )
+
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        assert context is not None
+        if self.config.get("skip_hidden_pages") and row.get("isEffectivelyHidden"):
+            return None
+        return {**row, "doc_id": context["doc_id"]}
+
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> t.Iterable[Context | None]:
+        for output_format in self.config.get("page_formats") or ["markdown"]:
+            yield {
+                "doc_id": record["doc_id"],
+                "page_id": record["id"],
+                "format": output_format,
+                "page_name": record.get("name"),
+                "page_updated_at": record.get("updatedAt"),
+                "content_type": record.get("contentType"),
+            }
+
+
+class PageContentsStream(_Child):
+    """A page exported as Markdown or HTML; skipped when neither it nor its tables changed."""
+
+    name = "page_contents"
+    parent_stream_type = PagesStream
+    path = "/docs/{doc_id}/pages/{page_id}/export"
+    primary_keys = ("doc_id", "page_id", "format")
+    replication_key = "page_updatedAt"
+    schema = schemas.PAGE_CONTENT
+    state_partitioning_keys: t.ClassVar[list[str] | None] = ["doc_id", "page_id", "format"]
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        doc_id, page_id, output_format = context["doc_id"], context["page_id"], context["format"]
+        failure = {
+            "object_type": "page_content",
+            "object_id": page_id,
+            "name": context.get("page_name"),
+            "format": output_format,
+        }
+        if context.get("content_type") != "canvas":
+            self.ledger.record_failure(
+                doc_id=doc_id,
+                **failure,
+                error="Coda exports only canvas pages; this page is "
+                f"{context.get('content_type')!r}",
+            )
+            return
+        updated = context.get("page_updated_at")
+        previous = self.get_starting_replication_key_value(context)
+        table_changed = page_id in self.ledger.changed_table_pages.get(doc_id, set())
+        if updated and previous == updated and not table_changed:
+            return
+        poll = float(self.config.get("export_poll_interval", 1.0))
+        try:
+            content = export_page(
+                self,
+                doc_id,
+                page_id,
+                output_format,
+                timeout_s=float(self.config.get("export_timeout", 120)),
+                first_wait_s=poll,
+                poll_scale=poll,
+            )
+        except OBJECT_ERRORS as exc:
+            self.fail(context, exc, **failure)
+            return
+        yield {
+            "doc_id": doc_id,
+            "page_id": page_id,
+            "format": output_format,
+            "page_updatedAt": updated,
+            "content": content,
+        }
+
+
+class FailuresStream(Stream):
+    """Every object of this run that could not be backed up; synced after all docs."""
+
+    name = "failures"
+    primary_keys = ()
+    schema = schemas.FAILURE
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        yield from self._tap.ledger.failures  # type: ignore[attr-defined]
+
+
+STREAM_TYPES: tuple[type[Stream], ...] = (
+    # Order matters: children sync in this order, and tables must precede pages so that
+    # a page holding a changed table is exported again.
+    DocsStream,
+    TablesStream,
+    ColumnsStream,
+    RowsStream,
+    TableSyncsStream,
+    PagesStream,
+    PageContentsStream,
+    FailuresStream,
+)

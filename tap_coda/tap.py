@@ -1,0 +1,216 @@
+"""tap-coda: the Singer tap that reads a whole Coda account (settings and stream list)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import typing as t
+from functools import cached_property
+from pathlib import Path
+
+import requests
+from singer_sdk import Tap
+from singer_sdk import typing as th
+
+from tap_coda.client import DEFAULT_RATE_LIMITS, CodaAuthError, RateLimits
+from tap_coda.ledger import RunLedger
+from tap_coda.streams import STREAM_TYPES, DocsStream
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Stream
+
+TOKEN_ENV = "CODA_API_TOKEN"  # noqa: S105 - a variable name, not a secret
+
+
+class TapCoda(Tap):
+    """Backs up every doc, page, table, view, column and row of a Coda account."""
+
+    name = "tap-coda"
+    package_name = "tap-coda"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_token",
+            th.StringType,
+            secret=True,
+            title="API token",
+            description=f"Coda API token. If absent: env {TOKEN_ENV}, then api_token_file.",
+        ),
+        th.Property(
+            "api_token_file",
+            th.StringType,
+            title="API token file",
+            description="File holding the token (surrounding whitespace is stripped).",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default="https://coda.io/apis/v1",
+            description="Base URL of the Coda API (tests point it at the fake).",
+        ),
+        th.Property(
+            "include_shared",
+            th.BooleanType,
+            default=False,
+            description="Also back up docs shared with you (false sends isOwner=true).",
+        ),
+        th.Property(
+            "workspace_id",
+            th.StringType,
+            description="Only docs of this workspace (sent as workspaceId).",
+        ),
+        th.Property(
+            "doc_ids",
+            th.ArrayType(th.StringType),
+            description="Back up exactly these docs, e.g. docs never opened "
+            "(which GET /docs does not list).",
+        ),
+        th.Property(
+            "skip_hidden_pages",
+            th.BooleanType,
+            default=False,
+            description="Drop pages with isEffectivelyHidden (hidden, or under a hidden page).",
+        ),
+        th.Property(
+            "include_views",
+            th.BooleanType,
+            default=True,
+            description="False: emit only base tables (tableType table), no views.",
+        ),
+        th.Property(
+            "page_formats",
+            th.ArrayType(th.StringType),
+            default=["markdown"],
+            description="Page exports to run: markdown and/or html.",
+        ),
+        th.Property(
+            "value_format",
+            th.StringType,
+            default="simpleWithArrays",
+            allowed_values=["simpleWithArrays", "simple", "rich"],
+            description="Row valueFormat (simple joins multi-values into one string).",
+        ),
+        th.Property(
+            "strict_latest",
+            th.BooleanType,
+            default=False,
+            description="Send X-Coda-Doc-Version: latest; a stale doc is retried, "
+            "then recorded as a failure.",
+        ),
+        th.Property(
+            "max_retries",
+            th.IntegerType,
+            default=6,
+            description="Retries for 429, 5xx, connection errors and timeouts.",
+        ),
+        th.Property(
+            "backoff_base_seconds",
+            th.NumberType,
+            default=1.0,
+            description="First retry wait; it doubles per retry (full jitter, capped at 120 s).",
+        ),
+        th.Property(
+            "export_timeout",
+            th.NumberType,
+            default=120,
+            description="Deadline in seconds for one page export.",
+        ),
+        th.Property(
+            "export_poll_interval",
+            th.NumberType,
+            default=1.0,
+            description="Seconds before the first export poll; later polls scale with it.",
+        ),
+        th.Property(
+            "rows_full_refresh_days",
+            th.IntegerType,
+            default=7,
+            description="Read every table in full at least this often (0: never), "
+            "catching what sync-token deltas cannot see.",
+        ),
+        th.Property(
+            "rate_limit_reads",
+            th.IntegerType,
+            default=DEFAULT_RATE_LIMITS["read"],
+            description="Read requests per 6 s (Coda: 100). 0 disables pacing.",
+        ),
+        th.Property(
+            "rate_limit_writes",
+            th.IntegerType,
+            default=DEFAULT_RATE_LIMITS["write"],
+            description="Write requests (export starts) per 6 s (Coda: 10).",
+        ),
+        th.Property(
+            "rate_limit_list_docs",
+            th.IntegerType,
+            default=DEFAULT_RATE_LIMITS["list_docs"],
+            description="GET /docs requests per 6 s (Coda: 4).",
+        ),
+    ).to_dict()
+
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    @cached_property
+    def ledger(self) -> RunLedger:
+        return RunLedger()
+
+    @cached_property
+    def rate_limits(self) -> RateLimits:
+        return RateLimits(
+            {
+                "read": int(self.config.get("rate_limit_reads", DEFAULT_RATE_LIMITS["read"])),
+                "write": int(self.config.get("rate_limit_writes", DEFAULT_RATE_LIMITS["write"])),
+                "list_docs": int(
+                    self.config.get("rate_limit_list_docs", DEFAULT_RATE_LIMITS["list_docs"])
+                ),
+            }
+        )
+
+    @cached_property
+    def blob_session(self) -> requests.Session:
+        """For signed download links: a session that never carries the token."""
+        return requests.Session()
+
+    @cached_property
+    def api_token(self) -> str:
+        token = self.config.get("api_token") or os.environ.get(TOKEN_ENV)
+        token_file = self.config.get("api_token_file")
+        if not token and token_file:
+            try:
+                token = Path(token_file).expanduser().read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                msg = f"cannot read the token file {token_file}: {exc.strerror}"
+                raise CodaAuthError(msg) from None
+        if not token:
+            msg = (
+                f"no Coda API token: set {TOKEN_ENV}, or give a token file "
+                "(--token-file / api_token_file)"
+            )
+            raise CodaAuthError(msg)
+        return token
+
+    def check_token(self) -> None:
+        """One cheap call first, so a wrong token ends the run with one line."""
+        docs = self.streams["docs"]
+        assert isinstance(docs, DocsStream)
+        user = docs.call("GET", "/whoami").json()
+        self.logger.info("Backing up as %s", user.get("name") or "an unnamed user")
+        if user.get("scoped"):
+            self.logger.warning("This token is restricted: only what it can reach is backed up")
+
+    def sync_all(self) -> None:
+        self.check_token()
+        super().sync_all()
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        try:
+            super().invoke(*args, **kwargs)
+        except CodaAuthError as exc:
+            cls.logger.error("tap-coda: %s", exc)
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    TapCoda.cli()
