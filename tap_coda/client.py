@@ -129,15 +129,19 @@ class NextPageTokenPaginator(JSONPathPaginator):
         super().__init__("$.nextPageToken")
         self.next_sync_token: str | None = None
 
-    def get_next(self, response: requests.Response) -> str | None:
+    def _read(self, response: requests.Response) -> str | None:
         body = response.json()
         if body.get("nextSyncToken"):
             self.next_sync_token = body["nextSyncToken"]
         return body.get("nextPageToken") or None
 
+    def get_next(self, response: requests.Response) -> str | None:
+        return self._read(response)
+
     def continue_if_empty(self, response: requests.Response) -> bool:
         # A short (even empty) page does not end a Coda list; only a missing token does.
-        return bool(response.json().get("nextPageToken"))
+        # singer-sdk stops on an empty page without `advance`, so read the body here too.
+        return self._read(response) is not None
 
 
 class CodaStream(RESTStream[str]):

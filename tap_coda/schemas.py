@@ -22,12 +22,12 @@ def open_schema(*properties: th.Property) -> dict[str, t.Any]:
     return schema
 
 
-def _api_object(*extra: th.Property) -> tuple[th.Property, ...]:
+def _api_object(*extra: th.Property, browser_link: bool = True) -> tuple[th.Property, ...]:
     return (
         th.Property("id", STR, required=True),
         th.Property("type", STR),
         th.Property("href", STR),
-        th.Property("browserLink", STR),
+        *([th.Property("browserLink", STR)] if browser_link else []),
         th.Property("name", STR),
         *extra,
     )
@@ -103,6 +103,7 @@ COLUMN = open_schema(
         th.Property("formula", STR),
         th.Property("defaultValue", STR),
         th.Property("format", OBJ()),
+        browser_link=False,
     ),
 )
 
@@ -121,7 +122,7 @@ TABLE_SYNC = open_schema(
     th.Property("doc_id", STR, required=True),
     th.Property("table_id", STR, required=True),
     th.Property("table_type", STR),
-    th.Property("mode", STR, required=True, allowed_values=["full", "delta", "unchanged"]),
+    th.Property("mode", STR, required=True, allowed_values=["full", "delta", "unchanged", "failed"]),
     th.Property("rows_emitted", th.IntegerType, required=True),
     th.Property("row_count", th.IntegerType),
 )
