@@ -1,0 +1,122 @@
+"""Creating files and folders with the run's permissions; linking or copying old files.
+
+Every file of a run is opened here, so `private` (folders 0700, files 0600) holds for all
+of them without touching the process umask.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Text files are UTF-8; a lone surrogate (possible in JSON input) is written escaped
+#: (`\ud800`) instead of failing the whole run.
+ENCODING = "utf-8"
+ERRORS = "backslashreplace"
+
+
+@dataclass(frozen=True)
+class Perms:
+    """Modes for new folders and files (still subject to the umask when not private)."""
+
+    private: bool = True
+    fsync: bool = True
+    hardlinks: bool = True
+
+    @property
+    def dir_mode(self) -> int:
+        return 0o700 if self.private else 0o777
+
+    @property
+    def file_mode(self) -> int:
+        return 0o600 if self.private else 0o666
+
+
+def mkdir(path: Path, perms: Perms) -> Path:
+    """Create `path` and missing parents with the run's folder mode."""
+    if not path.is_dir():
+        mkdir(path.parent, perms)
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=perms.dir_mode)
+    return path
+
+
+def open_text(path: Path, perms: Perms, *, append: bool = False) -> t.TextIO:
+    """A new (or, with `append`, existing) UTF-8 text file, newline='' (CSV-ready)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0), perms.file_mode)
+    return open(fd, "w", encoding=ENCODING, errors=ERRORS, newline="")  # noqa: PTH123
+
+
+def finish(handle: t.TextIO, perms: Perms) -> None:
+    """Flush and close, with fsync when configured (a promoted run must be on disk)."""
+    handle.flush()
+    if perms.fsync:
+        os.fsync(handle.fileno())
+    handle.close()
+
+
+def write_text(path: Path, text: str, perms: Perms) -> None:
+    mkdir(path.parent, perms)
+    handle = open_text(path, perms)
+    try:
+        handle.write(text)
+    finally:
+        finish(handle, perms)
+
+
+def replace_text(path: Path, text: str, perms: Perms) -> None:
+    """Atomically replace `path` (write a temporary file beside it, then os.replace)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write_text(tmp, text, perms)
+        tmp.replace(path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def link_or_copy(src: Path, dst: Path, perms: Perms) -> str:
+    """Put `src` at `dst`: a hard link when allowed and possible, else a copy.
+
+    Returns "link" or "copy". A private run does not link a file that others may read:
+    fixing its mode would change the earlier run's file too (one inode).
+    """
+    mkdir(dst.parent, perms)
+    mode = src.stat().st_mode
+    if perms.hardlinks and not (perms.private and mode & (stat.S_IRWXG | stat.S_IRWXO)):
+        try:
+            os.link(src, dst)
+        except OSError:
+            pass  # another file system, FAT, no permission: copy instead
+        else:
+            return "link"
+    with src.open("rb") as fin:
+        fd = os.open(
+            dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), perms.file_mode
+        )
+        with open(fd, "wb") as fout:  # noqa: PTH123
+            shutil.copyfileobj(fin, fout, 1 << 20)
+            fout.flush()
+            if perms.fsync:
+                os.fsync(fout.fileno())
+    return "copy"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

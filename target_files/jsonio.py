@@ -1,0 +1,60 @@
+"""JSON text of the tree: exact numbers, UTF-8, the API's own strings.
+
+singer-sdk parses numbers with a fraction into `decimal.Decimal`; `simplejson` (a
+singer-sdk dependency, no new one) writes a Decimal back as the digits it was read from,
+so `1.50` stays `1.50`. The standard library cannot write a Decimal as a number.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import typing as t
+
+import simplejson
+
+
+def _default(obj: object) -> object:
+    if isinstance(obj, (datetime.datetime, datetime.date, datetime.time)):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj, key=str)
+    return str(obj)
+
+
+def compact(obj: object) -> str:
+    """One line: `{"a":[1,2]}` (CSV cells, JSON Lines)."""
+    return simplejson.dumps(
+        obj,
+        use_decimal=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=_default,
+        ignore_nan=True,
+    )
+
+
+def pretty(obj: object) -> str:
+    """Metadata files: indent 2, non-ASCII kept, key order kept, newline at the end."""
+    return (
+        simplejson.dumps(
+            obj,
+            use_decimal=True,
+            ensure_ascii=False,
+            indent=2,
+            default=_default,
+            ignore_nan=True,
+        )
+        + "\n"
+    )
+
+
+def state_line(state: object) -> str:
+    """A STATE value as singer-sdk writes it (json.dumps layout), Decimal-safe."""
+    return simplejson.dumps(state, use_decimal=True, default=_default, ignore_nan=True)
+
+
+def loads(text: str | bytes) -> t.Any:
+    """Parse JSON the way singer-sdk does (fractions as Decimal), so a re-write is exact."""
+    return json.loads(text, parse_float=decimal.Decimal)

@@ -1,0 +1,180 @@
+"""One record sink per stream kind; each hands its records to the run's staging area.
+
+Sinks are thin on purpose: what a record means for the tree is decided in `staging` (while
+streaming) and `assemble` (at the end). Files are owned by the staging area, not by sinks,
+so a sink retired by a schema change (singer-sdk creates a new one and may skip the old
+one's `clean_up()`, NOTES gotcha 2) leaves nothing open or unwritten.
+
+Three singer-sdk defaults are changed for every sink here:
+
+- date-time strings are *not* parsed into `datetime` objects: the tree keeps the API's own
+  strings (`2026-03-07T10:15:30.000Z` stays exactly that, not `…+00:00`);
+- a record that does not match its stream's schema is kept and recorded as a failure
+  (`validate_records: false` skips the check), instead of ending the whole run;
+- records that arrive as BATCH files (JSON Lines, optionally gzip) are read line by line
+  and written like RECORD messages (a plain RecordSink would drop them silently).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import typing as t
+
+from singer_sdk.exceptions import InvalidRecord
+from singer_sdk.helpers._batch import BatchFileFormat, StorageTarget
+from singer_sdk.sinks import RecordSink
+from singer_sdk.sinks.core import BaseJSONSchemaValidator
+
+from target_files import jsonio
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding
+    from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
+
+    from target_files.staging import Staging
+    from target_files.target import TargetFiles
+
+
+class RecordingValidator(BaseJSONSchemaValidator):
+    """Schema validation that records a mismatch as a failure instead of ending the run:
+    one odd value from a loose API must not cost the whole backup (the record is kept as
+    received, and `summary.json` says which one and why)."""
+
+    def __init__(self, inner: BaseJSONSchemaValidator, stream: str, staging: Staging) -> None:
+        super().__init__(inner.schema)
+        self.inner, self.stream, self.staging = inner, stream, staging
+
+    def validate(self, record: dict[str, t.Any]) -> None:
+        try:
+            self.inner.validate(record)
+        except InvalidRecord as exc:
+            self.staging.add_invalid(self.stream, record, str(exc.args[0] if exc.args else exc))
+
+
+class FilesSink(RecordSink):
+    """Base sink: raw records in, staging calls out."""
+
+    def __init__(
+        self,
+        target: TargetFiles,
+        stream_name: str,
+        schema: dict,
+        key_properties: t.Sequence[str] | None,
+    ) -> None:
+        self.staging: Staging = target.run.staging  # before super(): get_validator uses it
+        super().__init__(target, stream_name, schema, key_properties)
+
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        inner = super().get_validator()
+        return RecordingValidator(inner, self.stream_name, self.staging) if inner else None
+
+    def _parse_timestamps_in_record(
+        self,
+        record: dict,
+        schema: dict,
+        treatment: DatetimeErrorTreatmentEnum,
+    ) -> None:
+        """Keep date-time strings exactly as the tap sent them (see module docstring)."""
+
+    def process_record(self, record: dict, context: dict) -> None:
+        self.handle(record)
+
+    def handle(self, record: dict[str, t.Any]) -> None:
+        raise NotImplementedError
+
+    def process_batch_files(
+        self,
+        encoding: BaseBatchFileEncoding,
+        files: t.Sequence[str],
+    ) -> None:
+        """Stream the records of BATCH files (JSON Lines, plain or gzip) one by one."""
+        if encoding.format != BatchFileFormat.JSONL:
+            raise NotImplementedError(
+                f"target-files reads BATCH files encoded as jsonl, not {encoding.format!r}: "
+                "configure the tap's batch_config with encoding.format = jsonl"
+            )
+        configured = self.batch_config.storage if self.batch_config else None
+        for url in files:
+            head, tail = StorageTarget.split_url(url)
+            storage = configured or StorageTarget.from_url(head)
+            count = 0
+            with contextlib.ExitStack() as stack:
+                lines = stack.enter_context(storage.open(tail, mode="rb"))
+                if encoding.compression == "gzip":
+                    lines = stack.enter_context(gzip.open(lines))
+                for line in lines:
+                    if line.strip():
+                        self.handle(jsonio.loads(line))
+                        count += 1
+            self.record_counter_metric.increment(count)
+
+
+class DocsSink(FilesSink):
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.add_doc(record)
+
+
+class PagesSink(FilesSink):
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.add_page(record)
+
+
+class PageContentsSink(FilesSink):
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.add_page_content(record)
+
+
+class TablesSink(FilesSink):
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.add_table(record)
+
+
+class ColumnsSink(FilesSink):
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.add_column(record)
+
+
+class RowsSink(FilesSink):
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.add_row(record)
+
+
+class TableSyncsSink(FilesSink):
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.add_table_sync(record)
+
+
+class FailuresSink(FilesSink):
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.add_failure(record)
+
+
+class OtherSink(FilesSink):
+    """Any stream that is not tap-coda's: JSON Lines under `other/`, never dropped."""
+
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.add_other(self.stream_name, record)
+
+
+#: tap-coda's streams (docs/RECORDS.md): sink and the fields its schema must declare.
+CODA_STREAMS: dict[str, tuple[type[FilesSink], tuple[str, ...]]] = {
+    "docs": (DocsSink, ("id",)),
+    "pages": (PagesSink, ("doc_id", "id")),
+    "page_contents": (PageContentsSink, ("doc_id", "page_id", "format", "content")),
+    "tables": (TablesSink, ("doc_id", "id")),
+    "columns": (ColumnsSink, ("doc_id", "table_id", "id")),
+    "rows": (RowsSink, ("doc_id", "table_id", "id")),
+    "table_syncs": (TableSyncsSink, ("doc_id", "table_id", "mode")),
+    "failures": (FailuresSink, ("object_type", "error")),
+}
+
+
+def sink_class_for(stream_name: str, schema: t.Mapping[str, t.Any] | None) -> type[FilesSink]:
+    """tap-coda's sink for a stream of that name whose schema has the expected fields;
+    `OtherSink` for everything else (a same-named stream of another tap included)."""
+    entry = CODA_STREAMS.get(stream_name)
+    properties = (schema or {}).get("properties") or {}
+    if entry and all(key in properties for key in entry[1]):
+        return entry[0]
+    return OtherSink

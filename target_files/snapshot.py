@@ -1,0 +1,285 @@
+"""The run folder's life: hidden while written, renamed into place, then `latest`.
+
+```
+output_dir/
+  .partial-<run_id>/      this run while it is written (.lock, .staging/ inside)
+  <run_id>/               the run once promoted (renamed as a whole: atomic)
+  latest -> <run_id>      relative symlink (skipped where symlinks are impossible)
+  latest.txt              "<run_id>\n", replaced atomically
+```
+
+A run is promoted only when its input ended cleanly; anything else leaves the earlier
+runs and `latest` untouched (restic/borg's rule: an interrupted backup never damages the
+snapshots before it). A partial folder whose process is gone (no lock held on its
+`.lock`) is removed by the next run. `PreviousRun` reads `latest`'s manifest: it is what
+carry-forward builds on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import logging
+import os
+import shutil
+import time
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from target_files import fsutil, jsonio, layout
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+logger = logging.getLogger(__name__)
+
+PARTIAL_PREFIX = ".partial-"
+LOCK_NAME = ".lock"
+STAGING_NAME = ".staging"
+LATEST = "latest"
+LATEST_TXT = "latest.txt"
+MANIFEST = "manifest.json"
+SUMMARY = "summary.json"
+#: Names in output_dir that a run may not take.
+RESERVED_NAMES = frozenset({LATEST, LATEST_TXT, "state.json", "docs", "other"})
+#: A partial folder without a lock file is someone's run just being created, unless old.
+_UNLOCKED_GRACE_S = 60.0
+
+
+class PromotionError(RuntimeError):
+    """The run could not be put in place; earlier runs and `latest` are unchanged."""
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def iso(ts: datetime.datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_run_id(ts: datetime.datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H%M%SZ")
+
+
+def run_id_problem(run_id: str) -> str | None:
+    """Why `run_id` cannot name a run folder, or None."""
+    if not run_id or layout.safe(run_id) != run_id:
+        return 'must be a plain file name (no path separators, no leading dot, no `<>:"/\\|?*`)'
+    if run_id in RESERVED_NAMES:
+        return f"{run_id!r} is a reserved name in the output folder"
+    return None
+
+
+# -- locking: a partial folder is alive while its process holds the lock -------------
+
+
+def _try_lock(handle: t.BinaryIO) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _is_dead(partial: Path) -> bool:
+    lock = partial / LOCK_NAME
+    try:
+        handle = lock.open("rb+")
+    except FileNotFoundError:
+        return time.time() - partial.stat().st_mtime > _UNLOCKED_GRACE_S
+    except OSError:
+        return False
+    with handle:
+        return _try_lock(handle)  # closing the handle releases it again
+
+
+def remove_stale_partials(output_dir: Path) -> list[str]:
+    """Remove partial folders of runs that died (killed, crashed); return their names."""
+    removed = []
+    for entry in sorted(output_dir.iterdir()):
+        if not entry.name.startswith(PARTIAL_PREFIX) or entry.is_symlink():
+            continue
+        if entry.is_dir() and _is_dead(entry):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
+
+
+# -- the run folder -----------------------------------------------------------------
+
+
+class RunFolder:
+    """One run: a hidden partial folder until `promote()`."""
+
+    def __init__(
+        self,
+        output_dir: Path,
+        run_id: str | None,
+        started_at: datetime.datetime,
+        perms: fsutil.Perms,
+    ) -> None:
+        self.output_dir = output_dir
+        self.perms = perms
+        self.started_at = started_at
+        fsutil.mkdir(output_dir, perms)
+        removed = remove_stale_partials(output_dir)
+        if removed:
+            logger.info(
+                "Removed %d partial folder(s) left by interrupted runs: %s",
+                len(removed),
+                ", ".join(removed),
+            )
+        wanted = run_id or default_run_id(started_at)
+        self.run_id, self.partial = self._claim(wanted)
+        if self.run_id != wanted:
+            logger.warning("Run folder %s exists: this run is %s", wanted, self.run_id)
+        self._lock = (self.partial / LOCK_NAME).open("wb")
+        if not _try_lock(self._lock):
+            raise PromotionError(f"cannot lock {self.partial}")
+        self._lock.write(f"{os.getpid()}\n".encode())
+        self._lock.flush()
+        self.final = output_dir / self.run_id
+        self.staging_dir = self.partial / STAGING_NAME
+        self.promoted = False
+
+    def _claim(self, wanted: str) -> tuple[str, Path]:
+        n = 1
+        while True:
+            name = wanted if n == 1 else f"{wanted}-{n}"
+            partial = self.output_dir / f"{PARTIAL_PREFIX}{name}"
+            if not (self.output_dir / name).exists() and not partial.exists():
+                try:
+                    partial.mkdir(mode=self.perms.dir_mode)
+                except FileExistsError:
+                    pass  # a concurrent run took it: try the next name
+                else:
+                    return name, partial
+            n += 1
+
+    def promote(self) -> Path:
+        """Rename the partial folder into place, then point `latest` at it."""
+        shutil.rmtree(self.staging_dir, ignore_errors=True)
+        if self.final.exists() or self.final.is_symlink():
+            raise PromotionError(f"{self.final} appeared during the run; not overwriting it")
+        try:
+            self.partial.rename(self.final)
+        except OSError as exc:
+            msg = f"cannot rename {self.partial.name} to {self.run_id}: {exc}"
+            raise PromotionError(msg) from exc
+        self.promoted = True
+        self._release(self.final / LOCK_NAME)
+        if self.perms.fsync:
+            fsutil.fsync_dir(self.output_dir)
+        self._point_latest()
+        return self.final
+
+    def _point_latest(self) -> None:
+        link = self.output_dir / LATEST
+        if link.exists() and not link.is_symlink():
+            logger.warning("%s is not a symlink: leaving it alone (latest.txt is updated)", link)
+        else:
+            tmp = self.output_dir / f".{LATEST}.{os.getpid()}.tmp"
+            try:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                tmp.symlink_to(self.run_id, target_is_directory=True)
+                tmp.replace(link)
+            except (OSError, NotImplementedError) as exc:
+                logger.info("No `latest` symlink (%s); latest.txt names the run", exc)
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+        fsutil.replace_text(self.output_dir / LATEST_TXT, f"{self.run_id}\n", self.perms)
+
+    def abandon(self) -> None:
+        """Drop the partial folder: an unfinished run is never used."""
+        if self.promoted:
+            return
+        self._release(self.partial / LOCK_NAME)
+        shutil.rmtree(self.partial, ignore_errors=True)
+
+    def _release(self, lock_path: Path) -> None:
+        with contextlib.suppress(OSError):
+            lock_path.unlink()
+        with contextlib.suppress(OSError):
+            self._lock.close()
+
+
+# -- the previous run ---------------------------------------------------------------
+
+
+def latest_run_dir(output_dir: Path) -> Path | None:
+    """The run `latest.txt` (or else the `latest` symlink) names, if it is a run folder."""
+    names = []
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        names.append((output_dir / LATEST_TXT).read_text(encoding="utf-8").strip())
+    with contextlib.suppress(OSError):
+        names.append(str((output_dir / LATEST).readlink()))
+    for name in names:
+        if name and run_id_problem(name) is None and (output_dir / name / MANIFEST).is_file():
+            return output_dir / name
+    return None
+
+
+@dataclass
+class PreviousRun:
+    """`latest`'s manifest, indexed by object id."""
+
+    run_id: str
+    root: Path
+    docs: dict[str, dict[str, t.Any]] = field(default_factory=dict)
+    pages: dict[tuple[str, str], dict[str, t.Any]] = field(default_factory=dict)
+    tables: dict[tuple[str, str], dict[str, t.Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, output_dir: Path) -> PreviousRun | None:
+        root = latest_run_dir(output_dir)
+        if root is None:
+            return None
+        try:
+            manifest = jsonio.loads((root / MANIFEST).read_bytes())
+        except (OSError, ValueError) as exc:
+            logger.warning("Cannot read %s (%s): nothing is carried forward", root / MANIFEST, exc)
+            return None
+        prev = cls(run_id=str(manifest.get("run_id") or root.name), root=root.resolve())
+        for doc in manifest.get("docs") or []:
+            doc_id = str(doc.get("id"))
+            prev.docs[doc_id] = doc
+            for page in doc.get("pages") or []:
+                prev.pages[(doc_id, str(page.get("id")))] = page
+            for table in doc.get("tables") or []:
+                prev.tables[(doc_id, str(table.get("id")))] = table
+        return prev
+
+    def file(self, rel: str | None) -> Path | None:
+        """The file a manifest path names, if it is inside the run and exists."""
+        if not rel:
+            return None
+        parts = PurePosixPath(rel).parts
+        if PurePosixPath(rel).is_absolute() or any(p in ("", ".", "..") for p in parts):
+            return None
+        path = layout.child(self.root, *parts)
+        return path if path.is_file() else None
+
+    def walk(self, rel: str | None) -> Iterator[tuple[Path, str]]:
+        """Files under a folder of the previous run, with their path relative to it."""
+        parts = PurePosixPath(rel or "").parts
+        if not parts or PurePosixPath(rel or "").is_absolute() or ".." in parts:
+            return
+        base = layout.child(self.root, *parts)
+        if not base.is_dir():
+            return
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                yield path, path.relative_to(base).as_posix()

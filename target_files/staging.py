@@ -1,0 +1,395 @@
+"""What arrived so far, staged by id inside the partial run folder.
+
+singer-sdk sends a parent's children before the parent (a table's columns and rows before
+its `tables` record, everything of a doc before its `docs` record), so nothing can be
+named while records stream in. This module keeps content on disk under `.staging/`,
+keyed by arrival number, and remembers only small facts per object in memory:
+
+- rows stream straight into one CSV per table (`csvfile`), rows that come before their
+  table's columns are spooled to a JSON Lines file and written once columns are known;
+- page exports go to one file each; page, table and column objects are appended to
+  JSON Lines files per doc or table; `failures` records are kept (they are few);
+- records of streams that are not tap-coda's go to one JSON Lines file per stream.
+
+`snapshot.assemble()` turns this into the final tree once the input has ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import typing as t
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from singer_sdk.exceptions import InvalidRecord
+
+from target_files import csvfile, fsutil, jsonio, layout
+
+logger = logging.getLogger(__name__)
+
+#: Keys the tap adds to the API objects; the tree's JSON files hold the API objects only.
+TAP_KEYS = ("doc_id", "table_id")
+#: Open staging files at once (rows of one table normally arrive together).
+MAX_OPEN_FILES = 32
+#: Records that failed schema validation, reported one by one per stream (then counted).
+MAX_INVALID_REPORTED = 20
+
+
+def api_object(record: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The API object of a record: the tap's parent ids removed."""
+    return {k: v for k, v in record.items() if k not in TAP_KEYS}
+
+
+def require(record: t.Mapping[str, t.Any], stream: str, *keys: str) -> None:
+    missing = [k for k in keys if record.get(k) in (None, "")]
+    if missing:
+        raise InvalidRecord(f"`{stream}` record without {', '.join(missing)}", dict(record))
+
+
+@dataclass
+class ContentStage:
+    """One exported page file."""
+
+    path: Path
+    page_updated_at: t.Any
+
+
+@dataclass
+class PageStage:
+    doc_id: str
+    page_id: str
+    listed: bool = False
+    name: str | None = None
+    parent_id: str | None = None
+    updated_at: t.Any = None
+    contents: dict[str, ContentStage] = field(default_factory=dict)
+
+
+@dataclass
+class TableStage:
+    doc_id: str
+    table_id: str
+    seq: int
+    csv_path: Path
+    columns_path: Path
+    early_path: Path
+    listed: bool = False
+    name: str | None = None
+    table_type: str | None = None
+    page_id: str | None = None
+    page_name: str | None = None
+    updated_at: t.Any = None
+    row_count: t.Any = None
+    #: column id -> the little the header needs (position, name, id)
+    columns: dict[str, dict[str, t.Any]] = field(default_factory=dict)
+    #: the CSV's column ids, fixed when its header is written
+    column_ids: list[str] | None = None
+    column_set: frozenset[str] = frozenset()
+    rows: int = 0
+    early_rows: int = 0
+    unknown_ids: set[str] = field(default_factory=set)
+    late_columns: list[str] = field(default_factory=list)
+    sync: dict[str, t.Any] | None = None
+    seen_data: bool = False
+
+    @property
+    def csv_started(self) -> bool:
+        return self.column_ids is not None
+
+
+@dataclass
+class DocStage:
+    doc_id: str
+    seq: int
+    pages_path: Path
+    tables_path: Path
+    record: dict[str, t.Any] | None = None
+    page_ids: list[str] = field(default_factory=list)
+    table_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OtherStage:
+    stream: str
+    path: Path
+    records: int = 0
+
+
+class _OpenFiles:
+    """A few append handles kept open; the least recently used is closed first."""
+
+    def __init__(self, perms: fsutil.Perms) -> None:
+        self._perms = perms
+        self._open: OrderedDict[Path, tuple[t.TextIO, t.Any]] = OrderedDict()
+
+    def get(self, path: Path) -> tuple[t.TextIO, t.Any]:
+        entry = self._open.get(path)
+        if entry is None:
+            if len(self._open) >= MAX_OPEN_FILES:
+                _, (old, _w) = self._open.popitem(last=False)
+                old.close()
+            handle = fsutil.open_text(path, self._perms, append=True)
+            entry = (handle, csvfile.writer(handle))
+            self._open[path] = entry
+        else:
+            self._open.move_to_end(path)
+        return entry
+
+    def close(self, path: Path) -> None:
+        entry = self._open.pop(path, None)
+        if entry:
+            entry[0].close()
+
+    def close_all(self) -> None:
+        while self._open:
+            _, (handle, _w) = self._open.popitem()
+            handle.close()
+
+
+class Staging:
+    """Everything received, by id; files under `root` (`<partial run>/.staging`)."""
+
+    def __init__(self, root: Path, perms: fsutil.Perms) -> None:
+        self.root = root
+        self.perms = perms
+        for sub in ("tables", "pages", "docs", "other"):
+            fsutil.mkdir(root / sub, perms)
+        self._files = _OpenFiles(perms)
+        self._seq = 0
+        self.docs: dict[str, DocStage] = {}
+        self.pages: dict[tuple[str, str], PageStage] = {}
+        self.tables: dict[tuple[str, str], TableStage] = {}
+        self.others: dict[str, OtherStage] = {}
+        self.failures: list[dict[str, t.Any]] = []
+        self.invalid: dict[str, list[dict[str, t.Any]]] = {}
+        self.invalid_counts: dict[str, int] = {}
+        self.formats_seen: set[str] = set()
+
+    def _next(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # -- objects by id -------------------------------------------------------------
+
+    def doc(self, doc_id: str) -> DocStage:
+        doc = self.docs.get(doc_id)
+        if doc is None:
+            seq = self._next()
+            doc = DocStage(
+                doc_id,
+                seq,
+                pages_path=self.root / "docs" / f"{seq}.pages.jsonl",
+                tables_path=self.root / "docs" / f"{seq}.tables.jsonl",
+            )
+            self.docs[doc_id] = doc
+        return doc
+
+    def page(self, doc_id: str, page_id: str) -> PageStage:
+        key = (doc_id, page_id)
+        if key not in self.pages:
+            self.pages[key] = PageStage(doc_id, page_id)
+        return self.pages[key]
+
+    def table(self, doc_id: str, table_id: str) -> TableStage:
+        key = (doc_id, table_id)
+        table = self.tables.get(key)
+        if table is None:
+            seq = self._next()
+            base = self.root / "tables" / str(seq)
+            table = TableStage(
+                doc_id,
+                table_id,
+                seq,
+                csv_path=base.with_suffix(".csv"),
+                columns_path=base.with_suffix(".columns.jsonl"),
+                early_path=base.with_suffix(".early.jsonl"),
+            )
+            self.tables[key] = table
+        return table
+
+    def _append_line(self, path: Path, text: str) -> None:
+        handle, _ = self._files.get(path)
+        handle.write(text + "\n")
+
+    # -- records -------------------------------------------------------------------
+
+    def add_doc(self, record: dict[str, t.Any]) -> None:
+        require(record, "docs", "id")
+        self.doc(str(record["id"])).record = dict(record)
+
+    def add_page(self, record: dict[str, t.Any]) -> None:
+        require(record, "pages", "doc_id", "id")
+        doc = self.doc(str(record["doc_id"]))
+        page = self.page(doc.doc_id, str(record["id"]))
+        if not page.listed:
+            doc.page_ids.append(page.page_id)
+        page.listed = True
+        page.name = record.get("name")
+        parent = record.get("parent")
+        page.parent_id = (
+            str(parent["id"]) if isinstance(parent, dict) and parent.get("id") else None
+        )
+        page.updated_at = record.get("updatedAt")
+        self._append_line(doc.pages_path, jsonio.compact(api_object(record)))
+
+    def add_page_content(self, record: dict[str, t.Any]) -> None:
+        require(record, "page_contents", "doc_id", "page_id", "format")
+        page = self.page(str(record["doc_id"]), str(record["page_id"]))
+        fmt = str(record["format"])
+        self.formats_seen.add(fmt)
+        old = page.contents.get(fmt)
+        path = self.root / "pages" / f"{self._next()}{layout.page_ext(fmt)}"
+        content = record.get("content")
+        fsutil.write_text(path, "" if content is None else str(content), self.perms)
+        page.contents[fmt] = ContentStage(path, record.get("page_updatedAt"))
+        if old:  # sent twice: the later export wins
+            old.path.unlink(missing_ok=True)
+
+    def add_table(self, record: dict[str, t.Any]) -> None:
+        require(record, "tables", "doc_id", "id")
+        doc = self.doc(str(record["doc_id"]))
+        table = self.table(doc.doc_id, str(record["id"]))
+        if not table.listed:
+            doc.table_ids.append(table.table_id)
+        table.listed = True
+        table.name = record.get("name")
+        table.table_type = record.get("tableType")
+        parent = record.get("parent")
+        if isinstance(parent, dict):
+            table.page_id = parent.get("id")
+            table.page_name = parent.get("name")
+        table.updated_at = record.get("updatedAt")
+        table.row_count = record.get("rowCount")
+        self._append_line(doc.tables_path, jsonio.compact(api_object(record)))
+        # The `tables` record closes the table: its columns and rows have all arrived.
+        if not table.csv_started and table.early_rows:
+            self._start_csv(table)
+        self._files.close(table.csv_path)
+        self._files.close(table.columns_path)
+
+    def add_column(self, record: dict[str, t.Any]) -> None:
+        require(record, "columns", "doc_id", "table_id", "id")
+        table = self.table(str(record["doc_id"]), str(record["table_id"]))
+        table.seen_data = True
+        col_id = str(record["id"])
+        if table.csv_started and col_id not in (table.column_ids or []):
+            table.late_columns.append(col_id)
+        table.columns[col_id] = {
+            "id": col_id,
+            "name": record.get("name"),
+            "position": record.get("position"),
+        }
+        self._append_line(table.columns_path, jsonio.compact(api_object(record)))
+
+    def add_row(self, record: dict[str, t.Any]) -> None:
+        require(record, "rows", "doc_id", "table_id", "id")
+        table = self.table(str(record["doc_id"]), str(record["table_id"]))
+        table.seen_data = True
+        if not table.csv_started:
+            if not table.columns:
+                # Columns come first in tap-coda's order; if not, keep the row safe.
+                self._append_line(table.early_path, jsonio.compact(record))
+                table.early_rows += 1
+                return
+            self._start_csv(table)
+        self._write_row(table, record)
+
+    def _start_csv(self, table: TableStage) -> None:
+        columns = csvfile.ordered_columns(table.columns.values())
+        table.column_ids = [c["id"] for c in columns]
+        table.column_set = frozenset(table.column_ids)
+        _, writer = self._files.get(table.csv_path)
+        writer.writerow(csvfile.header(columns))
+        if table.early_rows:
+            self._files.close(table.early_path)
+            with table.early_path.open(encoding=fsutil.ENCODING) as spool:
+                for line in spool:
+                    self._write_row(table, jsonio.loads(line))
+            table.early_path.unlink()
+            table.early_rows = 0
+
+    def _write_row(self, table: TableStage, record: t.Mapping[str, t.Any]) -> None:
+        ids = table.column_ids or []
+        _, writer = self._files.get(table.csv_path)
+        writer.writerow(csvfile.row_cells(record, ids))
+        values = record.get("values")
+        if isinstance(values, dict) and not values.keys() <= table.column_set:
+            table.unknown_ids.update(str(k) for k in values if k not in table.column_set)
+        table.rows += 1
+
+    def add_table_sync(self, record: dict[str, t.Any]) -> None:
+        require(record, "table_syncs", "doc_id", "table_id")
+        table = self.table(str(record["doc_id"]), str(record["table_id"]))
+        table.seen_data = True
+        table.sync = dict(record)
+
+    def add_failure(self, record: dict[str, t.Any]) -> None:
+        self.failures.append(dict(record))
+
+    def add_invalid(self, stream: str, record: t.Mapping[str, t.Any], error: str) -> None:
+        """A record that does not match its schema (kept as received)."""
+        count = self.invalid_counts.get(stream, 0) + 1
+        self.invalid_counts[stream] = count
+        if count <= MAX_INVALID_REPORTED:
+            obj_id = record.get("id") or record.get("table_id") or record.get("page_id")
+            self.invalid.setdefault(stream, []).append(
+                {
+                    "doc_id": record.get("doc_id"),
+                    "object_id": obj_id,
+                    "name": record.get("name"),
+                    "error": error,
+                }
+            )
+
+    def add_other(self, stream: str, record: dict[str, t.Any]) -> None:
+        other = self.others.get(stream)
+        if other is None:
+            other = OtherStage(stream, self.root / "other" / f"{self._next()}.jsonl")
+            self.others[stream] = other
+        self._append_line(other.path, jsonio.compact(record))
+        other.records += 1
+
+    # -- end of input --------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every file; write out rows still waiting for columns that never came."""
+        for table in self.tables.values():
+            if not table.csv_started and table.early_rows:
+                self._start_csv(table)
+        self._files.close_all()
+
+    def abandon(self) -> None:
+        with contextlib.suppress(Exception):
+            self._files.close_all()
+
+    def problems(self) -> list[str]:
+        """Signs that the input stopped early: children whose parent record never came."""
+        out = [
+            f"rows/columns of table {t.table_id} (doc {t.doc_id}) but no `tables` record"
+            for t in self.tables.values()
+            if t.seen_data and not t.listed
+        ]
+        out += [
+            f"exported page {p.page_id} (doc {p.doc_id}) but no `pages` record"
+            for p in self.pages.values()
+            if p.contents and not p.listed
+        ]
+        out += [
+            f"pages/tables of doc {d.doc_id} but no `docs` record"
+            for d in self.docs.values()
+            if d.record is None and (d.page_ids or d.table_ids)
+        ]
+        return out
+
+    def read_jsonl(self, path: Path) -> list[dict[str, t.Any]]:
+        """Objects of one doc or table (last one wins per id, first position kept)."""
+        if not path.exists():
+            return []
+        by_id: dict[str, dict[str, t.Any]] = {}
+        with path.open(encoding=fsutil.ENCODING) as spool:
+            for line in spool:
+                obj = jsonio.loads(line)
+                by_id[str(obj.get("id"))] = obj
+        return list(by_id.values())
