@@ -1,0 +1,368 @@
+"""The fake Coda API over real HTTP: a ThreadingHTTPServer on 127.0.0.1 in a daemon thread.
+
+Per request: auth (401) → rate limit (429) → generic fault → endpoint (`api.py`).
+Download links (`/blobs/…`) skip auth and rate limits, as Coda's web-app host does.
+Responses go out in one write with Content-Length on HTTP/1.1 keep-alive connections and
+TCP_NODELAY, so thousands of requests a second are possible (benchmarks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl
+
+from tests.fakecoda.api import CodaApi, Request, Response, error
+from tests.fakecoda.exports import BLOB_PREFIX, ExportRegistry
+from tests.fakecoda.faults import GENERIC_KINDS, Fault, FaultInjector
+from tests.fakecoda.ratelimit import RateLimits, SlidingWindowLimiter
+from tests.fakecoda.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/apis/v1"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+NON_JSON_BODY = (
+    b"<html><head><title>502 Bad Gateway</title></head><body><center>"
+    b"<h1>502 Bad Gateway</h1></center><hr><center>cloudfront</center></body></html>\n"
+)
+
+
+@dataclass
+class FakeConfig:
+    token: str = "fake-token-123"
+    page_clamp: int = 3  # max items per list page; a bigger `limit` is clamped silently
+    column_clamp: int = 100  # listColumns' real cap (NOTES §6)
+    row_clamp: int | None = None  # listRows' cap; None = page_clamp
+    rate_limits: RateLimits | None = None  # None = unlimited; RateLimits.coda() = Coda's
+    latency: float = 0.0  # seconds added to every response
+    export_seconds: float = 0.0  # how long an export stays inProgress
+    first_poll_404: bool = True  # the first status poll of each export answers 404
+    link_ttl: float = 300.0  # seconds a downloadLink works (X-Amz-Expires=300)
+    faults: list[Fault] = field(default_factory=list)
+    seed: int = 0
+    shared_blob_key: bool = False  # True: a page's exports share one blob (newest wins)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    method: str
+    path: str  # without the query
+    query: dict[str, str]
+    status: int  # 0 when no response was sent (faults "reset", "timeout")
+    rate_class: str | None  # "read" / "write" / "list_docs" / "blob" / None
+    ts: float  # time.monotonic() when the request arrived
+    fault: str | None = None  # the injected fault kind, if one fired
+
+
+def rate_class_of(method: str, path: str) -> str | None:
+    if path.startswith(BLOB_PREFIX):
+        return "blob"
+    if path != API_PREFIX and not path.startswith(API_PREFIX + "/"):
+        return None
+    if method in WRITE_METHODS:
+        return "write"  # the export POST counts as a write (NOTES §4, §9)
+    if path.rstrip("/") == API_PREFIX + "/docs":
+        return "list_docs"
+    return "read"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+    fake: FakeCoda
+
+    def __init__(self, address: tuple[str, int], fake: FakeCoda) -> None:
+        self.fake = fake
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients hanging up mid-fault is expected; keep it out of pytest's way.
+        logger.debug("connection error from %s: %s", client_address, sys.exc_info()[1])
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeCoda/1.0"
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def do_GET(self) -> None:
+        self.server.fake._serve(self)
+
+    def do_POST(self) -> None:
+        self.server.fake._serve(self)
+
+    def do_PUT(self) -> None:
+        self.server.fake._serve(self)
+
+    def do_PATCH(self) -> None:
+        self.server.fake._serve(self)
+
+    def do_DELETE(self) -> None:
+        self.server.fake._serve(self)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), format % args)
+
+
+class FakeCoda:
+    """`with FakeCoda(workspace, FakeConfig()) as fake:` serves until the block ends."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        config: FakeConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.workspace = workspace
+        self.config = config or FakeConfig()
+        self.host, self._port = host, port
+        self.log: list[LogEntry] = []
+        self._log_lock = threading.Lock()
+        self.limiter = SlidingWindowLimiter(self.config.rate_limits)
+        self.faults = FaultInjector(self.config.faults, self.config.seed)
+        self.exports = ExportRegistry(self.config.seed)
+        self.api = CodaApi(workspace, self.config, self.exports, self.faults)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._date = (0, "")
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeCoda:
+        if self._server is not None:
+            return self
+        self._server = _Server((self.host, self._port), self)
+        self.api.origin = self.origin
+        self.api.base = self.url
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"fakecoda:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        logger.debug("fake Coda API serving at %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        with server.connections_lock:
+            for conn in list(server.connections):
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeCoda:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("FakeCoda is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def origin(self) -> str:
+        """Where the web app (download links) lives: http://127.0.0.1:PORT."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The API base the tap's `api_url` is set to."""
+        return self.origin + API_PREFIX
+
+    # ---- request log -------------------------------------------------------------------------
+
+    def count(
+        self,
+        method: str | None = None,
+        rate_class: str | None = None,
+        path_re: str | None = None,
+        status: int | None = None,
+    ) -> int:
+        pattern = re.compile(path_re) if path_re is not None else None
+        with self._log_lock:
+            entries = list(self.log)
+        return sum(
+            1
+            for e in entries
+            if (method is None or e.method == method.upper())
+            and (rate_class is None or e.rate_class == rate_class)
+            and (status is None or e.status == status)
+            and (pattern is None or pattern.search(e.path))
+        )
+
+    def reset_log(self) -> None:
+        with self._log_lock:
+            self.log.clear()
+
+    @property
+    def fault_hits(self) -> list[int]:
+        """How often each configured fault fired, in `config.faults` order."""
+        return list(self.faults.hits)
+
+    def prewarm(
+        self, value_formats: tuple[str, ...] = ("simpleWithArrays",), limit: int | None = None
+    ) -> int:
+        """Pre-render every rows page of a full listing (benchmarks); returns the count."""
+        if self._server is None:
+            raise RuntimeError("start the fake first: rendered pages embed its URL")
+        return self.api.prewarm(value_formats, limit)
+
+    # ---- serving -----------------------------------------------------------------------------
+
+    def _serve(self, h: _Handler) -> None:
+        arrived = time.monotonic()
+        path, _, raw_query = h.path.partition("?")
+        length = int(h.headers.get("Content-Length") or 0)
+        req = Request(
+            method=h.command,
+            path=path,
+            raw_query=raw_query,
+            query=dict(parse_qsl(raw_query, keep_blank_values=True)),
+            headers={},
+            body=h.rfile.read(length) if length > 0 else b"",
+        )
+        version = h.headers.get("X-Coda-Doc-Version")
+        if version is not None:
+            req.headers["x-coda-doc-version"] = version
+        rate_class = rate_class_of(req.method, path)
+        try:
+            resp = self._respond(req, h.headers.get("Authorization"), rate_class)
+        except Exception:
+            logger.exception("fake Coda API failed on %s %s", req.method, h.path)
+            resp = error(500, "The fake Coda API failed; see its log.")
+        # Logged before answering: a client that reads the log after its response sees it.
+        status = 0 if resp.fault in ("reset", "timeout") else resp.status
+        entry = LogEntry(req.method, path, req.query, status, rate_class, arrived, resp.fault)
+        with self._log_lock:
+            self.log.append(entry)
+        self._write(h, resp)
+
+    def _respond(self, req: Request, auth: str | None, rate_class: str | None) -> Response:
+        cfg = self.config
+        if rate_class == "blob":
+            fault = self.faults.take(GENERIC_KINDS, req.method, req.path)
+            return self._faulted(fault, lambda: self.api.blob(req))
+        if rate_class is None:
+            return error(404)
+        if auth != f"Bearer {cfg.token}":
+            return error(401)
+        if not self.limiter.allow(cfg.token, rate_class):
+            return error(429)  # no Retry-After, no X-RateLimit-* (NOTES §9)
+        fault = self.faults.take(GENERIC_KINDS, req.method, req.path)
+        return self._faulted(fault, lambda: self.api.handle(req))
+
+    @staticmethod
+    def _faulted(fault: Fault | None, real: Callable[[], Response]) -> Response:
+        if fault is None:
+            return real()
+        kind = fault.kind
+        if kind in ("status", "429"):
+            resp = error(fault.status or 500) if kind == "status" else error(429)
+            if fault.retry_after is not None:
+                resp.headers.append(("Retry-After", f"{fault.retry_after:g}"))
+        elif kind in ("reset", "timeout"):
+            resp = Response(0, b"")
+        elif kind == "non_json":
+            resp = Response(200, NON_JSON_BODY, "text/html; charset=utf-8")
+        else:  # "slow_body", "truncate": the real answer, delivered badly
+            resp = real()
+        resp.fault, resp.delay = kind, fault.delay
+        return resp
+
+    def _date_header(self) -> str:
+        now = int(time.time())
+        if self._date[0] != now:
+            self._date = (now, formatdate(now, usegmt=True))
+        return self._date[1]
+
+    def _write(self, h: _Handler, resp: Response) -> None:
+        if self.config.latency > 0:
+            time.sleep(self.config.latency)
+        conn = h.connection
+        try:
+            if resp.fault == "reset":
+                # SO_LINGER 0: close() sends RST, the client sees "connection reset by peer".
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                h.close_connection = True
+                conn.close()
+                return
+            if resp.fault == "timeout":
+                time.sleep(resp.delay)  # longer than the client waits; then hang up
+                h.close_connection = True
+                conn.shutdown(socket.SHUT_RDWR)
+                return
+            body = resp.body
+            if resp.fault == "truncate":
+                body = body[: len(body) // 2]  # a 200 whose JSON stops halfway
+            try:
+                phrase = HTTPStatus(resp.status).phrase
+            except ValueError:
+                phrase = "Unknown"
+            lines = [
+                f"HTTP/1.1 {resp.status} {phrase}",
+                f"Server: {h.server_version}",
+                f"Date: {self._date_header()}",
+                f"Content-Type: {resp.content_type}",
+                f"Content-Length: {len(body)}",
+                *(f"{k}: {v}" for k, v in resp.headers),
+            ]
+            if h.close_connection:
+                lines.append("Connection: close")
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            if resp.fault == "slow_body":
+                h.wfile.write(head)
+                pieces = 10
+                step = max(1, -(-len(body) // pieces))
+                for i in range(0, max(len(body), 1), step):
+                    time.sleep(resp.delay / pieces)
+                    h.wfile.write(body[i : i + step])
+            else:
+                h.wfile.write(head + body)
+        except OSError:
+            h.close_connection = True
+            logger.debug("client went away during %s %s", h.command, h.path)
