@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
 import typing as t
 from functools import cached_property
@@ -151,6 +152,18 @@ class CodaStream(RESTStream[str]):
     #: Coda's list endpoints clamp `limit` silently; ask for a lot and follow tokens.
     page_size: int | None = 500
     extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS,)
+
+    @property
+    def requests_session(self) -> requests.Session:
+        # One session per thread: exports and page listings run on worker threads.
+        session = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = requests.Session()
+        return session
+
+    @cached_property
+    def _sessions(self) -> threading.local:
+        return threading.local()
 
     @property
     def url_base(self) -> str:

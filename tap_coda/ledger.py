@@ -67,10 +67,19 @@ class RunLedger:
             self.changed_table_pages.setdefault(doc_id, set()).add(page_id)
 
 
+def _without_links(value: t.Any) -> t.Any:
+    """Drop `href`/`browserLink`: they name the API host, not the table's shape."""
+    if isinstance(value, dict):
+        return {k: _without_links(v) for k, v in value.items() if k not in ("href", "browserLink")}
+    if isinstance(value, list):
+        return [_without_links(v) for v in value]
+    return value
+
+
 def fingerprint(columns: t.Iterable[t.Mapping[str, t.Any]]) -> str:
     """A stable digest of a table's columns (ids, names, formats, order)."""
     digest = hashlib.sha256()
     for column in columns:
         shape = {k: column.get(k) for k in ("id", "name", "format", "calculated", "formula")}
-        digest.update(json.dumps(shape, sort_keys=True, default=str).encode())
+        digest.update(json.dumps(_without_links(shape), sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]

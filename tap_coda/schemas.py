@@ -122,7 +122,9 @@ TABLE_SYNC = open_schema(
     th.Property("doc_id", STR, required=True),
     th.Property("table_id", STR, required=True),
     th.Property("table_type", STR),
-    th.Property("mode", STR, required=True, allowed_values=["full", "delta", "unchanged", "failed"]),
+    th.Property(
+        "mode", STR, required=True, allowed_values=["full", "delta", "unchanged", "failed"]
+    ),
     th.Property("rows_emitted", th.IntegerType, required=True),
     th.Property("row_count", th.IntegerType),
 )

@@ -23,7 +23,6 @@ from tap_coda.client import (
     CodaStream,
     describe_failure,
 )
-from tap_coda.export import export_page
 from tap_coda.ledger import TableOutcome, fingerprint
 
 if t.TYPE_CHECKING:
@@ -86,6 +85,14 @@ class DocsStream(CodaStream):
         return params
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        docs = list(self._list_docs(context))
+        # Page listings and exports start now, on worker threads, for every doc at once.
+        self._tap.start_pipeline(  # type: ignore[attr-defined]
+            [d["id"] for d in docs if not (d.get("docSize") or {}).get("overApiSizeLimit")]
+        )
+        yield from docs
+
+    def _list_docs(self, context: Context | None) -> t.Iterable[dict]:
         doc_ids = self.config.get("doc_ids") or []
         if not doc_ids:
             # The account listing is the backup's root: if it fails, the run fails.
@@ -375,17 +382,24 @@ class PagesStream(_Child):
         assert context is not None
         yield from self.guarded(
             context,
-            self.request_records(context),
+            self._listing(context),
             object_type="pages",
             object_id=None,
             name="page listing",
         )
 
+    def _listing(self, context: Context) -> t.Iterable[dict]:
+        """The listing the pipeline prefetched, else a request now."""
+        pipeline = self._tap.pipeline  # type: ignore[attr-defined]
+        prefetched = pipeline.pages(context["doc_id"]) if pipeline else None
+        yield from self.request_records(context) if prefetched is None else prefetched
+
+    def keep(self, page: Record) -> bool:
+        return not (self.config.get("skip_hidden_pages") and page.get("isEffectivelyHidden"))
+
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         assert context is not None
-        if self.config.get("skip_hidden_pages") and row.get("isEffectivelyHidden"):
-            return None
-        return {**row, "doc_id": context["doc_id"]}
+        return {**row, "doc_id": context["doc_id"]} if self.keep(row) else None
 
     def generate_child_contexts(
         self, record: Record, context: Context | None
@@ -434,17 +448,8 @@ class PageContentsStream(_Child):
         table_changed = page_id in self.ledger.changed_table_pages.get(doc_id, set())
         if updated and previous == updated and not table_changed:
             return
-        poll = float(self.config.get("export_poll_interval", 1.0))
         try:
-            content = export_page(
-                self,
-                doc_id,
-                page_id,
-                output_format,
-                timeout_s=float(self.config.get("export_timeout", 120)),
-                first_wait_s=poll,
-                poll_scale=poll,
-            )
+            content = self._tap.export(doc_id, page_id, output_format)  # type: ignore[attr-defined]
         except OBJECT_ERRORS as exc:
             self.fail(context, exc, **failure)
             return

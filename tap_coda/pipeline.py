@@ -1,0 +1,155 @@
+"""Work that runs ahead of singer-sdk's sequential sync, so Coda's rate limits set the pace.
+
+singer-sdk syncs one doc, one table, one page at a time and writes records in that order.
+The write class (export starts, 10 per 6 s) is the tightest budget of a full backup, so
+exports must start from the first second and keep that budget busy while tables and rows
+are read. `ExportPipeline` lists every doc's pages in a background thread as soon as the
+docs are known and starts the exports those pages need on a pool of workers; the streams
+then take results in their usual order. What reaches stdout is identical to a sequential
+run: only the timing of requests changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from tap_coda.export import export_page
+
+if t.TYPE_CHECKING:
+    from tap_coda.client import CodaStream
+
+LOGGER = logging.getLogger("tap-coda")
+
+PageKey = tuple[str, str, str]  # doc id, page id, format
+#: Exports started but not yet taken by the stream: bounds memory on huge accounts.
+MAX_PENDING_EXPORTS = 64
+
+
+def page_bookmarks(state: t.Mapping[str, t.Any]) -> dict[PageKey, str]:
+    """The `page_updatedAt` each page's export was last taken at, from the input state."""
+    stream_state = (state.get("bookmarks") or {}).get("page_contents") or {}
+    marks: dict[PageKey, str] = {}
+    for partition in stream_state.get("partitions") or []:
+        context = partition.get("context") or {}
+        value = partition.get("replication_key_value")
+        if value and {"doc_id", "page_id", "format"} <= context.keys():
+            marks[(context["doc_id"], context["page_id"], context["format"])] = value
+    return marks
+
+
+def needs_export(
+    page: t.Mapping[str, t.Any], output_format: str, marks: t.Mapping[PageKey, str], doc_id: str
+) -> bool:
+    """A canvas page whose `updatedAt` moved since its last export (or was never exported)."""
+    if page.get("contentType") != "canvas":
+        return False
+    updated = page.get("updatedAt")
+    return not updated or marks.get((doc_id, page["id"], output_format)) != updated
+
+
+class ExportPipeline:
+    """Page listings and exports, run ahead on worker threads; results taken by key."""
+
+    def __init__(
+        self,
+        pages_stream: CodaStream,
+        contents_stream: CodaStream,
+        *,
+        workers: int,
+        formats: t.Sequence[str],
+        marks: t.Mapping[PageKey, str],
+        keep_page: t.Callable[[dict], bool],
+        export_options: t.Mapping[str, float],
+    ) -> None:
+        self._pages_stream = pages_stream
+        self._contents_stream = contents_stream
+        self._formats = list(formats)
+        self._marks = dict(marks)
+        self._keep_page = keep_page
+        self._export_options = dict(export_options)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coda-export")
+        self._pending = threading.BoundedSemaphore(MAX_PENDING_EXPORTS)
+        self._lock = threading.Lock()
+        self._exports: dict[PageKey, Future[str]] = {}
+        self._listings: dict[str, Future[list[dict]]] = {}
+        self._lister: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    # -- page listings ------------------------------------------------------------------
+
+    def start(self, doc_ids: t.Sequence[str]) -> None:
+        """List the pages of these docs (in order) and start their exports, in background."""
+        for doc_id in doc_ids:
+            self._listings[doc_id] = Future()
+        self._lister = threading.Thread(
+            target=self._list_all, args=(list(doc_ids),), name="coda-pages", daemon=True
+        )
+        self._lister.start()
+
+    def _list_all(self, doc_ids: list[str]) -> None:
+        for doc_id in doc_ids:
+            listing = self._listings[doc_id]
+            if self._stop.is_set():
+                listing.cancel()
+                continue
+            try:
+                pages = list(self._pages_stream.request_records({"doc_id": doc_id}))
+            except BaseException as exc:  # handed to the stream that reads the listing
+                listing.set_exception(exc)
+                continue
+            listing.set_result(pages)
+            for page in pages:
+                if not self._keep_page(page):
+                    continue
+                for output_format in self._formats:
+                    if needs_export(page, output_format, self._marks, doc_id):
+                        self._pending.acquire()  # wait while too many results sit unread
+                        if self._stop.is_set():
+                            return
+                        self._submit((doc_id, page["id"], output_format), counted=True)
+
+    def pages(self, doc_id: str) -> list[dict] | None:
+        """The doc's page listing (raises what listing raised); None if not prefetched."""
+        listing = self._listings.get(doc_id)
+        return None if listing is None else listing.result()
+
+    # -- exports ------------------------------------------------------------------------
+
+    def _submit(self, key: PageKey, *, counted: bool) -> Future[str]:
+        with self._lock:
+            future = self._exports.get(key)
+            if future is None:
+                future = self._pool.submit(self._export, key)
+                future.counted = counted  # type: ignore[attr-defined]
+                self._exports[key] = future
+            elif counted:
+                self._pending.release()  # already running: this slot was not needed
+        return future
+
+    def _export(self, key: PageKey) -> str:
+        doc_id, page_id, output_format = key
+        return export_page(
+            self._contents_stream, doc_id, page_id, output_format, **self._export_options
+        )
+
+    def export(self, key: PageKey) -> str:
+        """The exported text of a page (started now if the listing thread did not)."""
+        future = self._submit(key, counted=False)
+        try:
+            return future.result()
+        finally:
+            with self._lock:
+                self._exports.pop(key, None)
+            if getattr(future, "counted", False):
+                self._pending.release()
+
+    def close(self) -> None:
+        """Stop listing and exporting (the run is over, or aborted)."""
+        self._stop.set()
+        with contextlib.suppress(ValueError):
+            self._pending.release()  # wake the listing thread if it waits for a slot
+        self._pool.shutdown(wait=False, cancel_futures=True)
