@@ -1,0 +1,320 @@
+"""Runs the real console scripts: `tap-coda … | target-files …`, with coda-backup as the pipe.
+
+coda-backup relays the tap's stdout to the target's stdin itself instead of letting the
+shell connect them, for two reasons: it counts records per stream for the progress line
+(a prefix test on bytes, no JSON parsing: rows tables flow through here), and it decides
+when the target sees end-of-input. End-of-input is what makes the target finish and
+promote the run, so a tap that failed must never cause it: the target is stopped instead.
+
+Children run in their own session, so a Ctrl-C in the terminal reaches only coda-backup,
+which then stops the tap and the target itself, in that order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import typing as t
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if t.TYPE_CHECKING:
+    from coda_backup.progress import Console, Progress
+
+LOGGER = logging.getLogger("coda-backup")
+
+#: singer-sdk writes compact JSON with the keys in this order (singerlib RecordMessage).
+RECORD_PREFIX = b'{"type":"RECORD","stream":"'
+#: singer-sdk's console log format: "2026-01-01 10:00:00,000 | INFO     | name | message".
+LOG_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d[,.]\d+ \| (?P<level>[A-Z]+)\s*\| "
+    r"(?P<logger>[^|]*?)\s*\| (?P<message>.*)$"
+)
+STOP_GRACE_SECONDS = 10.0
+PIPE_BUFFER = 1 << 16
+
+
+class PipelineError(Exception):
+    """A child failed; the message is the one line to show the user."""
+
+
+def find_script(name: str) -> str:
+    """A console script of this installation: next to the interpreter first, then PATH."""
+    bin_dir = Path(sys.executable).parent  # not resolved: a venv's python is a symlink
+    for candidate in (bin_dir / name, bin_dir / f"{name}.exe", bin_dir / "Scripts" / name):
+        if candidate.is_file():
+            return str(candidate)
+    found = shutil.which(name)
+    if found:
+        return found
+    msg = f"cannot find the {name} command (looked next to {sys.executable} and on PATH)"
+    raise PipelineError(msg)
+
+
+def child_env(log_level: str, *, with_token: bool) -> dict[str, str]:
+    """The children's environment: our log level; the token only for the process that needs it."""
+    env = dict(os.environ)
+    level = log_level.upper()
+    env.update(
+        LOGLEVEL=level,
+        TAP_CODA_LOGLEVEL=level,
+        TARGET_FILES_LOGLEVEL=level,
+        PYTHONUTF8="1",  # Singer messages and logs are UTF-8 on every platform
+        PYTHONIOENCODING="utf-8",
+    )
+    if not with_token:
+        for name in ("CODA_API_TOKEN", "TAP_CODA_API_TOKEN"):
+            env.pop(name, None)
+    return env
+
+
+def write_private_json(path: Path, data: t.Any) -> Path:
+    """A config file only its owner can read (0600 from creation, not chmod'ed later)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    return path
+
+
+class ChildLog:
+    """Pumps one child's stderr to the console, filtered, and remembers why it failed.
+
+    Levels are filtered by the child itself (LOGLEVEL). Here, singer-sdk's METRIC lines are
+    dropped unless debugging (one per request: noise for a backup's user), and ERROR lines
+    and anything that is not a log line (tracebacks) are held back: when the child fails,
+    coda-backup prints one clear line instead of a traceback; when it succeeds they are
+    shown at the end. `--log-level debug` shows everything as it comes.
+    """
+
+    def __init__(self, name: str, console: Console, *, debug: bool) -> None:
+        self.name = name
+        self.console = console
+        self.debug = debug
+        self.held: deque[str] = deque(maxlen=500)
+        self.last_error: str | None = None
+        self.last_other: str | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, stream: t.IO[bytes]) -> None:
+        self._thread = threading.Thread(
+            target=self._pump, args=(stream,), name=f"{self.name}-stderr", daemon=True
+        )
+        self._thread.start()
+
+    def _pump(self, stream: t.IO[bytes]) -> None:
+        for raw in stream:
+            self.handle(raw.decode("utf-8", "replace").rstrip("\r\n"))
+
+    def handle(self, line: str) -> None:
+        if not line.strip():
+            return
+        match = LOG_LINE.match(line)
+        if match and match["level"] in ("ERROR", "CRITICAL"):
+            self.last_error = match["message"].strip()
+        elif not match:
+            self.last_other = line.strip()
+        if self.debug:
+            self.console.line(line)
+        elif match and match["logger"].startswith("singer_sdk.metrics"):
+            return
+        elif match and match["level"] not in ("ERROR", "CRITICAL"):
+            self.console.line(line)
+        else:
+            self.held.append(line)
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=STOP_GRACE_SECONDS)
+
+    def flush_held(self) -> None:
+        while self.held:
+            self.console.line(self.held.popleft())
+
+    def reason(self, returncode: int) -> str:
+        """The one line saying why this child failed."""
+        text = self.last_error or self.last_other
+        if not text:
+            return f"{self.name} exited with code {returncode}"
+        prefix = f"{self.name}: "
+        text = text[len(prefix) :] if text.startswith(prefix) else text
+        if any(line.startswith("Traceback") for line in self.held):
+            text += " (--log-level debug shows the traceback)"
+        return text
+
+
+def stop(process: subprocess.Popen[bytes] | None) -> None:
+    """Terminate a child and wait for it; kill it if it does not go in time."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def spawn(
+    command: list[str], env: dict[str, str], *, stdin: int | None = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(
+            command,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            bufsize=PIPE_BUFFER,
+            start_new_session=True,  # a terminal Ctrl-C reaches only us; we stop the children
+        )
+    except OSError as exc:
+        msg = f"cannot start {command[0]}: {exc.strerror or exc}"
+        raise PipelineError(msg) from None
+
+
+def relay(source: t.IO[bytes], sink: t.IO[bytes], counts: dict[bytes, int]) -> None:
+    """Copy Singer lines from tap to target, counting RECORDs per stream.
+
+    The hot loop of a backup: one prefix test, one find and a dict update per line.
+    """
+    prefix = RECORD_PREFIX
+    start = len(prefix)
+    get = counts.get
+    write = sink.write
+    for line in source:
+        if line.startswith(prefix):
+            stream = line[start : line.find(b'"', start)]
+            counts[stream] = get(stream, 0) + 1
+        write(line)
+
+
+@dataclass
+class PipelineResult:
+    tap_returncode: int
+    target_returncode: int
+    #: the last STATE the target printed (it prints it only once the run is promoted)
+    final_state: dict[str, t.Any] | None
+    target_stdout: list[str] = field(default_factory=list)
+
+
+def run_pipeline(
+    tap_command: list[str],
+    target_command: list[str],
+    *,
+    tap_env: dict[str, str],
+    target_env: dict[str, str],
+    console: Console,
+    progress: Progress,
+    debug: bool,
+) -> PipelineResult:
+    """Run tap | target to completion; raise PipelineError when either fails."""
+    tap_log = ChildLog("tap-coda", console, debug=debug)
+    target_log = ChildLog("target-files", console, debug=debug)
+    target_out: list[bytes] = []
+    target = tap = None
+    try:
+        target = spawn(target_command, target_env, stdin=subprocess.PIPE)
+        assert target.stdin is not None and target.stdout is not None and target.stderr
+        target_log.start(target.stderr)
+        stdout_reader = threading.Thread(
+            target=lambda: target_out.extend(target.stdout),  # type: ignore[union-attr]
+            name="target-stdout",
+            daemon=True,
+        )
+        stdout_reader.start()
+        tap = spawn(tap_command, tap_env)
+        assert tap.stdout is not None and tap.stderr is not None
+        tap_log.start(tap.stderr)
+        progress.start()
+
+        target_gone = False
+        try:
+            relay(tap.stdout, target.stdin, progress.counts)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            target_gone = True  # the target died; the tap would block on a full pipe
+            stop(tap)
+        tap_returncode = tap.wait()
+        tap_log.join()
+
+        if tap_returncode != 0 and not target_gone:
+            # Never let the target see end-of-input after a failed tap: it would promote
+            # an incomplete run as `latest`. Stop it first, then let go of the pipe.
+            stop(target)
+            _close_quietly(target.stdin)
+            target_log.join()
+            raise PipelineError(f"tap-coda failed: {tap_log.reason(tap_returncode)}")
+
+        _close_quietly(target.stdin)  # end of input: the target finishes and promotes
+        target_returncode = target.wait()
+        stdout_reader.join(timeout=STOP_GRACE_SECONDS)
+        target_log.join()
+        if target_returncode != 0 or target_gone:
+            raise PipelineError(f"target-files failed: {target_log.reason(target_returncode)}")
+        if tap_returncode != 0:
+            raise PipelineError(f"tap-coda failed: {tap_log.reason(tap_returncode)}")
+    finally:
+        progress.stop()
+        stop(tap)
+        stop(target)
+        if target is not None:
+            _close_quietly(target.stdin)
+        if debug:
+            tap_log.flush_held()
+            target_log.flush_held()
+
+    tap_log.flush_held()
+    target_log.flush_held()
+    lines = [raw.decode("utf-8", "replace").strip() for raw in target_out]
+    lines = [line for line in lines if line]
+    return PipelineResult(
+        tap_returncode=tap_returncode,
+        target_returncode=target_returncode,
+        final_state=_last_json_object(lines),
+        target_stdout=lines,
+    )
+
+
+def _close_quietly(stream: t.IO[bytes] | None) -> None:
+    if stream is None:
+        return
+    # The reader may be gone: the bytes still buffered no longer matter then.
+    with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+        stream.close()
+
+
+def _last_json_object(lines: list[str]) -> dict[str, t.Any] | None:
+    for line in reversed(lines):
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def read_tap(
+    command: list[str], env: dict[str, str], console: Console, *, debug: bool
+) -> t.Iterator[bytes]:
+    """Run the tap alone (discovery, dry run) and yield its stdout lines."""
+    log = ChildLog("tap-coda", console, debug=debug)
+    process = spawn(command, env)
+    assert process.stdout is not None and process.stderr is not None
+    log.start(process.stderr)
+    try:
+        yield from process.stdout
+        returncode = process.wait()
+        log.join()
+    finally:
+        stop(process)
+    if returncode != 0:
+        raise PipelineError(f"tap-coda failed: {log.reason(returncode)}")
+    log.flush_held()
