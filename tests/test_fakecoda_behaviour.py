@@ -28,7 +28,6 @@ from tests.fakecoda import (
 )
 
 # the `fake_coda` and `fake_coda_factory` fixtures
-pytest_plugins = ["tests.fakecoda.fixtures"]
 
 TOKEN = "fake-token-123"
 Factory = Callable[..., FakeCoda]
