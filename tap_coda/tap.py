@@ -12,6 +12,7 @@ from pathlib import Path
 import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_coda.client import DEFAULT_RATE_LIMITS, CodaAuthError, RateLimits
 from tap_coda.export import export_page
@@ -48,6 +49,8 @@ class TapCoda(Tap):
 
     name = "tap-coda"
     package_name = "tap-coda"
+    # singer-sdk's msgspec writer: several times cheaper per RECORD than stdlib json.
+    message_writer_class = MsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -241,7 +244,7 @@ class TapCoda(Tap):
             pages,
             t.cast("CodaStream", contents),
             workers=workers,
-            formats=self.config.get("page_formats") or ["markdown"],
+            formats=self.config.get("page_formats", ["markdown"]),
             marks=page_bookmarks(self.state),
             keep_page=pages.keep,
             export_options=self.export_options,

@@ -126,7 +126,7 @@ class TrackingReader(SingerReader):
         self.lines += 1
         try:
             message = jsonio.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, jsonio.DecodeError):
             snippet = line.strip()[:80]
             raise InvalidInputLine(
                 f"input line {self.lines} is not valid JSON (truncated input?): {snippet!r}"
