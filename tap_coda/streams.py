@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import requests
 from singer_sdk import Stream
 from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_coda import schemas
 from tap_coda.client import (
@@ -152,7 +153,9 @@ class TablesStream(_Child):
             object_id=None,
             name="table listing",
         )
-        for ref in list(refs):
+        refs = list(refs)
+        self._mark_pages_of_vanished_tables(context["doc_id"], refs)
+        for ref in refs:
             if ref.get("tableType") == "view" and not self.config.get("include_views", True):
                 continue
             try:
@@ -164,6 +167,26 @@ class TablesStream(_Child):
                 continue
             yield {**table, "doc_id": context["doc_id"]}
 
+    def _mark_pages_of_vanished_tables(self, doc_id: str, refs: list[dict]) -> None:
+        """A table or view gone since the last run changed the page it sat on, and nothing
+        need move that page's `updatedAt` (a view goes with its base table, which may sit
+        on another page): that page is exported again, as for a table whose rows changed.
+        The rows bookmark of each table remembers its page; a gone table's is dropped."""
+        failures = self.ledger.failures
+        if any(f["object_type"] == "tables" and f["doc_id"] == doc_id for f in failures):
+            return  # a listing that broke off proves nothing about what is gone
+        listed = {ref.get("id") for ref in refs}
+        rows_state = (self.tap_state.get("bookmarks") or {}).get("rows") or {}
+        partitions = rows_state.get("partitions") or []
+        kept = []
+        for partition in partitions:
+            where = partition.get("context") or {}
+            if where.get("doc_id") == doc_id and where.get("table_id") not in listed:
+                self.ledger.mark_table_changed(doc_id, partition.get("page_id"))
+            else:
+                kept.append(partition)
+        partitions[:] = kept
+
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {
             "doc_id": record["doc_id"],
@@ -173,6 +196,10 @@ class TablesStream(_Child):
             "table_updated_at": record.get("updatedAt"),
             "row_count": record.get("rowCount"),
             "page_id": (record.get("parent") or {}).get("id"),
+            # Rows' browserLinks are built on the table's, which carries its page's name:
+            # RowsStream reads the rows again when it moved (a page rename moves no
+            # updatedAt, yet every row's link changes).
+            "table_browser_link": record.get("browserLink"),
         }
 
 
@@ -224,6 +251,9 @@ class RowsStream(_Child):
 
     name = "rows"
     parent_stream_type = TablesStream
+    # Rows are Coda's JSON as received, already what the schema says: checking every
+    # value of every row again would be most of the tap's CPU on a large table.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     path = "/docs/{doc_id}/tables/{table_id}/rows"
     primary_keys = ("doc_id", "table_id", "id")
     replication_key = "updatedAt"
@@ -256,7 +286,10 @@ class RowsStream(_Child):
     def _plan(self, context: Context, previous: dict) -> str:
         fp = self.ledger.column_fingerprints.get((context["doc_id"], context["table_id"]))
         same_shape = fp is not None and previous.get("columns_fingerprint") == fp
-        if not previous.get("sync_token") or not same_shape:
+        # A renamed page changes every row's browserLink (it carries the page's name)
+        # while no updatedAt moves: the table's own browserLink tells.
+        same_links = previous.get("table_browser_link") == context.get("table_browser_link")
+        if not previous.get("sync_token") or not same_shape or not same_links:
             return "full"
         refresh_days = int(self.config.get("rows_full_refresh_days") or 0)
         last_full = previous.get("full_synced_at")
@@ -335,6 +368,8 @@ class RowsStream(_Child):
             row_count=context.get("row_count"),
             columns_fingerprint=self.ledger.column_fingerprints.get(key),
             table_updated_at=context.get("table_updated_at"),
+            table_browser_link=context.get("table_browser_link"),
+            page_id=context.get("page_id"),  # for TablesStream, should the table vanish
             max_created_at=max_created or None,
         )
         if mode == "full":
@@ -404,7 +439,7 @@ class PagesStream(_Child):
     def generate_child_contexts(
         self, record: Record, context: Context | None
     ) -> t.Iterable[Context | None]:
-        for output_format in self.config.get("page_formats") or ["markdown"]:
+        for output_format in self.config.get("page_formats", ["markdown"]):
             yield {
                 "doc_id": record["doc_id"],
                 "page_id": record["id"],

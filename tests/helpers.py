@@ -78,3 +78,101 @@ def run_tap(
     return subprocess.run(
         args, capture_output=True, text=True, env=child_env(token), timeout=timeout, check=False
     )
+
+
+@dataclass
+class PipeResult:
+    """One `tap-coda | [tee |] target-files` run: exit codes, logs, the target's STATE."""
+
+    tap_returncode: int
+    target_returncode: int
+    tap_stderr: str
+    target_stderr: str
+    target_stdout: str
+    #: what the tap wrote on the pipe, when the run was teed (else None)
+    tap_output: SingerOutput | None = None
+
+    @property
+    def final_state(self) -> dict[str, Any] | None:
+        """The last state the target printed (a target writes the bare state value, one
+        JSON line, as Meltano expects): the next run's `--state`."""
+        lines = [line for line in self.target_stdout.splitlines() if line.strip()]
+        return json.loads(lines[-1]) if lines else None
+
+    def check(self) -> PipeResult:
+        assert self.tap_returncode == 0, self.tap_stderr[-3000:]
+        assert self.target_returncode == 0, self.target_stderr[-3000:]
+        return self
+
+
+def run_pipe(
+    tap_config: dict[str, Any],
+    target_config: dict[str, Any],
+    workdir: Path,
+    *,
+    token: str,
+    state: dict[str, Any] | None = None,
+    tee: bool = False,
+    timeout: float = 120,
+) -> PipeResult:
+    """`tap-coda --config … [--state …] | [tee tap.jsonl |] target-files --config …`.
+
+    The real console scripts, joined by real OS pipes as a shell joins them (each reads
+    the previous one's stdout file descriptor directly; this process only waits). The
+    token reaches the tap through its environment only; the target never sees it.
+    Configs, state and logs are written to `workdir`, which must not be the output dir.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    tap_cfg = workdir / "tap-config.json"
+    tap_cfg.write_text(json.dumps(tap_config), encoding="utf-8")
+    target_cfg = workdir / "target-config.json"
+    target_cfg.write_text(json.dumps(target_config), encoding="utf-8")
+    tap_args = [script("tap-coda"), "--config", str(tap_cfg)]
+    if state is not None:
+        state_file = workdir / "tap-state.json"
+        state_file.write_text(json.dumps(state), encoding="utf-8")
+        tap_args += ["--state", str(state_file)]
+    tapped = workdir / "tap-output.jsonl"
+    tap_log, target_log = workdir / "tap.stderr", workdir / "target.stderr"
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        with tap_log.open("wb") as tap_err, target_log.open("wb") as target_err:
+            tap = subprocess.Popen(
+                tap_args, stdout=subprocess.PIPE, stderr=tap_err, env=child_env(token)
+            )
+            procs.append(tap)
+            upstream = tap.stdout
+            assert upstream is not None
+            if tee:
+                tee_proc = subprocess.Popen(
+                    ["tee", str(tapped)], stdin=upstream, stdout=subprocess.PIPE
+                )
+                procs.append(tee_proc)
+                upstream.close()  # only the tee holds the read end now
+                upstream = tee_proc.stdout
+                assert upstream is not None
+            target = subprocess.Popen(
+                [script("target-files"), "--config", str(target_cfg)],
+                stdin=upstream,
+                stdout=subprocess.PIPE,
+                stderr=target_err,
+                env=child_env(),
+            )
+            procs.append(target)
+            upstream.close()  # the target holds it: the tap sees EPIPE if the target dies
+            target_out, _ = target.communicate(timeout=timeout)
+            for proc in procs:
+                proc.wait(timeout=timeout)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return PipeResult(
+        tap_returncode=tap.returncode,
+        target_returncode=target.returncode,
+        tap_stderr=tap_log.read_text(encoding="utf-8", errors="replace"),
+        target_stderr=target_log.read_text(encoding="utf-8", errors="replace"),
+        target_stdout=target_out.decode("utf-8"),
+        tap_output=SingerOutput.parse(tapped.read_text(encoding="utf-8")) if tee else None,
+    )
