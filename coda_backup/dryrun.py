@@ -1,15 +1,10 @@
 """`--dry-run`: what a run would back up, and with `--incremental` what it would skip.
 
-The real tap runs with a catalog that deselects every stream that exports or reads data
-(`page_contents`, `rows`, `table_syncs`, and `columns`, which only rows need): it lists
-docs, pages and tables, and so makes no export request. Its records are read here; no
-target runs and nothing is written.
-
-The skip prediction mirrors the tap's rules (docs/RECORDS.md, tap_coda/streams.py): a
-page is skipped when every format's bookmark equals its `updatedAt` and no table on it
-changed; a table when its rows bookmark has a sync token, the same `updatedAt` and
-`rowCount`, and no periodic full read is due. Column changes cannot be seen without
-reading columns, so a table whose columns alone changed shows as skipped here.
+The real tap runs with its `dry_run` setting (and the incremental state, if any): it lists
+docs, pages, tables and columns and takes every decision a real run takes, with the same
+code, but fetches nothing: `page_contents` records name the pages it would export (and
+why) without content, `table_syncs` say how each table's rows would be read. No export, no
+row request. Its records are read here; no target runs and nothing is written.
 """
 
 from __future__ import annotations
@@ -17,31 +12,19 @@ from __future__ import annotations
 import json
 import typing as t
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
 
 from coda_backup.pipeline import read_tap, write_private_json
 from coda_backup.progress import Progress
 from coda_backup.report import describe_failure
-from coda_backup.state import partitions
 
 if t.TYPE_CHECKING:
     from pathlib import Path
 
     from coda_backup.progress import Console
 
-DESELECTED = frozenset({"page_contents", "rows", "table_syncs", "columns"})
 RECORD_PREFIX = b'{"type":"RECORD"'
-DEFAULT_FULL_REFRESH_DAYS = 7
-
-
-def dry_run_catalog(catalog: dict[str, t.Any]) -> dict[str, t.Any]:
-    """Select the listing streams, deselect the ones that export or read data."""
-    for entry in catalog.get("streams") or []:
-        selected = entry.get("tap_stream_id") not in DESELECTED
-        for meta in entry.get("metadata") or []:
-            if meta.get("breadcrumb") == []:
-                meta.setdefault("metadata", {})["selected"] = selected
-    return catalog
+PAGE_REASONS = {"new": "new", "changed": "changed", "table": "a table on it changed"}
+TABLE_READS = {"delta": "changed rows only", "full": "in full", "failed": "in full"}
 
 
 def run(
@@ -54,18 +37,15 @@ def run(
     console: Console,
     debug: bool,
 ) -> int:
-    config_path = str(write_private_json(workdir / "tap.json", config))
-    discovered = b"".join(
-        read_tap([tap, "--config", config_path, "--discover"], env, console, debug=debug)
-    )
-    catalog = dry_run_catalog(json.loads(discovered))
-    catalog_path = str(write_private_json(workdir / "catalog.json", catalog))
+    config_path = str(write_private_json(workdir / "tap.json", {**config, "dry_run": True}))
+    command = [tap, "--config", config_path]
+    if singer_state is not None:
+        command += ["--state", str(write_private_json(workdir / "state.json", singer_state))]
 
     records: dict[str, list[dict[str, t.Any]]] = defaultdict(list)
     progress = Progress(console, label="listing")
     progress.start()
     try:
-        command = [tap, "--config", config_path, "--catalog", catalog_path]
         for line in read_tap(command, env, console, debug=debug):
             if line.startswith(RECORD_PREFIX):
                 message = json.loads(line)
@@ -74,18 +54,19 @@ def run(
                 progress.counts[key] = progress.counts.get(key, 0) + 1
     finally:
         progress.stop()
-    plan = Plan(records, singer_state, config)
+    plan = Plan(records, incremental=singer_state is not None, config=config)
     print("\n".join(plan.lines()), flush=True)  # noqa: T201
     return 0
 
 
 class Plan:
-    """What a run would do with each listed doc, page and table."""
+    """The tap's decisions for each listed doc, page and table, ready to print."""
 
     def __init__(
         self,
         records: t.Mapping[str, list[dict[str, t.Any]]],
-        singer_state: dict[str, t.Any] | None,
+        *,
+        incremental: bool,
         config: t.Mapping[str, t.Any],
     ) -> None:
         self.docs = records.get("docs", [])
@@ -96,77 +77,36 @@ class Plan:
             self.pages[page.get("doc_id", "")].append(page)
         for table in records.get("tables", []):
             self.tables[table.get("doc_id", "")].append(table)
-        self.incremental = singer_state is not None
+        self.incremental = incremental
         self.formats = list(config.get("page_formats") or ["markdown"])
-        self.refresh_days = int(config.get("rows_full_refresh_days", DEFAULT_FULL_REFRESH_DAYS))
-        self.page_bookmarks = {
-            (p["context"].get("doc_id"), p["context"].get("page_id"), p["context"].get("format")): p
-            for p in partitions(singer_state, "page_contents")
+        self.exports = {
+            (r["doc_id"], r["page_id"]): r.get("dry_run_reason", "new")
+            for r in records.get("page_contents", [])
         }
-        self.row_bookmarks = {
-            (p["context"].get("doc_id"), p["context"].get("table_id")): p
-            for p in partitions(singer_state, "rows")
+        self.table_modes = {
+            (r["doc_id"], r["table_id"]): r["mode"] for r in records.get("table_syncs", [])
         }
-        #: (doc id, page id) of pages holding a table that would be read again
-        self.changed_table_pages: set[tuple[str, str]] = set()
         self.table_verdicts = {
-            (doc_id, table.get("id")): self._table_verdict(doc_id, table)
+            (doc_id, table.get("id")): self.table_verdict(doc_id, table)
             for doc_id, tables in self.tables.items()
             for table in tables
         }
 
     # -- verdicts: (action, note) ---------------------------------------------------------
 
-    def _refresh_due(self, full_synced_at: str | None) -> bool:
-        if not self.refresh_days:
-            return False
-        if not full_synced_at:
-            return True
-        try:
-            last = datetime.fromisoformat(full_synced_at)
-        except ValueError:
-            return True
-        return last < datetime.now(timezone.utc) - timedelta(days=self.refresh_days)
-
-    def _table_verdict(self, doc_id: str, table: t.Mapping[str, t.Any]) -> tuple[str, str]:
-        if not self.incremental:
-            return "read", ""
-        previous = self.row_bookmarks.get((doc_id, table.get("id")))
-        unchanged = (
-            previous is not None
-            and previous.get("sync_token")
-            and previous.get("table_updated_at") == table.get("updatedAt")
-            and previous.get("row_count") == table.get("rowCount")
-            and not self._refresh_due(previous.get("full_synced_at"))
-        )
-        if unchanged:
+    def table_verdict(self, doc_id: str, table: t.Mapping[str, t.Any]) -> tuple[str, str]:
+        mode = self.table_modes.get((doc_id, table.get("id")), "full")
+        if mode == "unchanged":
             return "skip", "unchanged"
-        page_id = (table.get("parent") or {}).get("id")
-        if page_id:
-            self.changed_table_pages.add((doc_id, page_id))
-        if previous is None:
-            return "read", "new"
-        if previous.get("table_updated_at") == table.get("updatedAt") and previous.get(
-            "row_count"
-        ) == table.get("rowCount"):
-            return "read", "periodic full read"
-        return "read", "changed"
+        return "read", TABLE_READS.get(mode, mode) if self.incremental else ""
 
     def page_verdict(self, doc_id: str, page: t.Mapping[str, t.Any]) -> tuple[str, str]:
         if page.get("contentType") != "canvas":
             return "-", f"cannot be exported ({page.get('contentType')} page)"
-        if not self.incremental:
-            return "export", ""
-        bookmarks = [self.page_bookmarks.get((doc_id, page.get("id"), f)) for f in self.formats]
-        if any(b is None for b in bookmarks):
-            return "export", "new"
-        if any(b.get("replication_key_value") != page.get("updatedAt") for b in bookmarks if b):
-            return "export", "changed"
-        if (doc_id, page.get("id")) in self.changed_table_pages:
-            return "export", "a table on it changed"
-        return "skip", "unchanged"
-
-    # -- output -------------------------------------------------------------------------
+        reason = self.exports.get((doc_id, page.get("id")))
+        if reason is None:
+            return "skip", "unchanged"
+        return "export", PAGE_REASONS.get(reason, reason) if self.incremental else ""
 
     def _page_depths(self, pages: list[dict[str, t.Any]]) -> dict[str, int]:
         parents = {p.get("id"): (p.get("parent") or {}).get("id") for p in pages}

@@ -332,6 +332,13 @@ class RowsStream(_Child):
         assert context is not None
         state = self.get_context_state(context)
         mode = self._plan(context, state)
+        key = (context["doc_id"], context["table_id"])
+        if self.config.get("dry_run"):
+            # Say what a run would do (a delta may still turn full once read); read nothing.
+            self.ledger.table_outcomes[key] = TableOutcome(mode, 0)
+            if mode != "unchanged":
+                self.ledger.mark_table_changed(context["doc_id"], context.get("page_id"))
+            return
         emitted = 0
         max_created = state.get("max_created_at") or ""
         rows: t.Iterable[dict] = ()
@@ -341,7 +348,6 @@ class RowsStream(_Child):
         if mode == "full":
             max_created = ""
             rows = self._fetch(context, None)
-        key = (context["doc_id"], context["table_id"])
         try:
             for row in rows:
                 emitted += 1
@@ -482,6 +488,18 @@ class PageContentsStream(_Child):
         previous = self.get_starting_replication_key_value(context)
         table_changed = page_id in self.ledger.changed_table_pages.get(doc_id, set())
         if updated and previous == updated and not table_changed:
+            return
+        if self.config.get("dry_run"):
+            # What a run would export, and why; nothing is exported.
+            reason = "new" if previous is None else "changed" if previous != updated else "table"
+            yield {
+                "doc_id": doc_id,
+                "page_id": page_id,
+                "format": output_format,
+                "page_updatedAt": updated,
+                "content": None,
+                "dry_run_reason": reason,
+            }
             return
         try:
             content = self._tap.export(doc_id, page_id, output_format)  # type: ignore[attr-defined]

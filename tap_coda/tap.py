@@ -134,6 +134,13 @@ class TapCoda(Tap):
             description="First retry wait; it doubles per retry (full jitter, capped at 120 s).",
         ),
         th.Property(
+            "request_timeout",
+            th.NumberType,
+            default=60,
+            description="Seconds one request may wait to connect or for the next bytes of "
+            "its answer before it counts as a timeout (retried).",
+        ),
+        th.Property(
             "export_timeout",
             th.NumberType,
             default=120,
@@ -151,6 +158,14 @@ class TapCoda(Tap):
             default=7,
             description="Read every table in full at least this often (0: never), "
             "catching what sync-token deltas cannot see.",
+        ),
+        th.Property(
+            "dry_run",
+            th.BooleanType,
+            default=False,
+            description="List, decide, fetch nothing: page_contents records carry no content "
+            "(only what would be exported and why) and table_syncs say how each table's rows "
+            "would be read. No export, no row request.",
         ),
         th.Property(
             "max_concurrency",
@@ -236,7 +251,7 @@ class TapCoda(Tap):
         """Run page listings and exports ahead of the sync (see tap_coda.pipeline)."""
         workers = int(self.config.get("max_concurrency", DEFAULT_CONCURRENCY))
         contents = self.streams["page_contents"]
-        if workers <= 1 or not (contents.selected or contents.has_selected_descendents):
+        if self.config.get("dry_run") or workers <= 1 or not contents.selected:
             return
         pages = self.streams["pages"]
         assert isinstance(pages, PagesStream)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from coda_backup.dryrun import DESELECTED, Plan, dry_run_catalog
+from coda_backup.dryrun import Plan
 from coda_backup.pipeline import ChildLog, relay
 from coda_backup.progress import Console
-from coda_backup.state import load_state, partitions, save_state
+from coda_backup.state import load_state, save_state
 
 
 def singer_line(stream: str, record: dict) -> bytes:
@@ -143,21 +143,8 @@ def test_no_latest_means_no_state(tmp_path: Path) -> None:
 # -- dry run ------------------------------------------------------------------------------------
 
 
-def test_dry_run_catalog_deselects_only_the_data_streams() -> None:
-    names = ["docs", "pages", "page_contents", "tables", "columns", "rows", "table_syncs"]
-    catalog = {
-        "streams": [
-            {"tap_stream_id": n, "metadata": [{"breadcrumb": [], "metadata": {}}]} for n in names
-        ]
-    }
-    selected = {
-        s["tap_stream_id"]: s["metadata"][0]["metadata"]["selected"]
-        for s in dry_run_catalog(catalog)["streams"]
-    }
-    assert {n for n, on in selected.items() if not on} == DESELECTED
-
-
-def test_plan_marks_pages_of_changed_tables() -> None:
+def test_plan_reports_the_taps_decisions() -> None:
+    """The plan only renders what the tap decided (dry_run records); it decides nothing."""
     records = {
         "docs": [{"id": "d"}],
         "pages": [
@@ -166,35 +153,21 @@ def test_plan_marks_pages_of_changed_tables() -> None:
             {"doc_id": "d", "id": "p3", "contentType": "embed", "updatedAt": "C"},
         ],
         "tables": [
-            {"doc_id": "d", "id": "t1", "updatedAt": "T2", "rowCount": 3, "parent": {"id": "p2"}}
+            {"doc_id": "d", "id": "t1", "rowCount": 3, "parent": {"id": "p2"}},
+            {"doc_id": "d", "id": "t2", "rowCount": 1, "parent": {"id": "p1"}},
+        ],
+        "page_contents": [
+            {"doc_id": "d", "page_id": "p2", "format": "markdown", "dry_run_reason": "table"}
+        ],
+        "table_syncs": [
+            {"doc_id": "d", "table_id": "t1", "mode": "delta"},
+            {"doc_id": "d", "table_id": "t2", "mode": "unchanged"},
         ],
     }
-    state = {
-        "bookmarks": {
-            "page_contents": {
-                "partitions": [
-                    {
-                        "context": {"doc_id": "d", "page_id": p, "format": "markdown"},
-                        "replication_key_value": v,
-                    }
-                    for p, v in (("p1", "A"), ("p2", "B"))
-                ]
-            },
-            "rows": {
-                "partitions": [
-                    {
-                        "context": {"doc_id": "d", "table_id": "t1"},
-                        "sync_token": "s",
-                        "table_updated_at": "T1",
-                        "row_count": 3,
-                    }
-                ]
-            },
-        }
-    }
-    plan = Plan(records, state, {"rows_full_refresh_days": 0})
+    plan = Plan(records, incremental=True, config={})
     assert plan.page_verdict("d", records["pages"][0]) == ("skip", "unchanged")
     assert plan.page_verdict("d", records["pages"][1]) == ("export", "a table on it changed")
     assert plan.page_verdict("d", records["pages"][2])[0] == "-"
-    assert plan.table_verdicts[("d", "t1")] == ("read", "changed")
-    assert len(partitions(state, "rows")) == 1
+    assert plan.table_verdicts[("d", "t1")] == ("read", "changed rows only")
+    assert plan.table_verdicts[("d", "t2")] == ("skip", "unchanged")
+    assert any("1 pages and 1 tables/views are unchanged" in line for line in plan.lines())
