@@ -1,14 +1,16 @@
 """`<output>/state.json`: the Singer state of the run that `latest` points at.
 
-`{"run_id": "<run folder>", "singer_state": {<the target's final STATE>}}`. The run id
-ties the state to one run folder: an incremental run carries unchanged objects forward
-from `latest`, so a state that belongs to any other run (restored from elsewhere, left by
-a run that was not promoted, `latest` moved by hand) would skip objects `latest` does
-not hold. Such a state is ignored and the run is a full one.
+`{"run_id": "<run folder>", "manifest_sha256": "…", "singer_state": {…}}`. The run id and
+the digest of that run's manifest tie the state to one run folder (a run id alone is a
+UTC second, which another output folder can share). An incremental run carries unchanged
+objects forward from `latest`, so a state that belongs to any other run (restored from
+elsewhere, left by a run that was not promoted, `latest` moved by hand) would skip objects
+`latest` does not hold. Such a state is ignored and the run is a full one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -60,23 +62,38 @@ def load_state(output: Path) -> LoadedState:
     data, problem = _read_state_file(output / STATE_FILE)
     if data is None:
         return LoadedState(None, problem)
-    if data.get("run_id") != latest:
+    if data.get("run_id") != latest or data.get("manifest_sha256") != manifest_digest(
+        output / latest
+    ):
         return LoadedState(
             None,
-            f"{output / STATE_FILE} belongs to run {data.get('run_id')!r}, "
-            f"but latest is {latest!r}",
+            f"{output / STATE_FILE} belongs to run {data.get('run_id')!r} of another "
+            f"backup, not to latest ({latest!r} in {output})",
         )
     return LoadedState(data["singer_state"], f"incremental run from the state of {latest}")
+
+
+def manifest_digest(run_folder: Path) -> str | None:
+    """sha256 of a run's manifest.json: what makes a run folder this one and no other."""
+    try:
+        return hashlib.sha256((run_folder / "manifest.json").read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def save_state(output: Path, run_id: str, singer_state: dict[str, t.Any]) -> Path:
     """Write state.json atomically (temp file + os.replace), readable by the owner only."""
     path = output / STATE_FILE
+    record = {
+        "run_id": run_id,
+        "manifest_sha256": manifest_digest(output / run_id),
+        "singer_state": singer_state,
+    }
     fd, tmp_name = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=output)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp creates it 0600
-            json.dump({"run_id": run_id, "singer_state": singer_state}, handle, indent=1)
+            json.dump(record, handle, indent=1)
             handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())

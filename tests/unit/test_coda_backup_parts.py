@@ -171,3 +171,24 @@ def test_plan_reports_the_taps_decisions() -> None:
     assert plan.table_verdicts[("d", "t1")] == ("read", "changed rows only")
     assert plan.table_verdicts[("d", "t2")] == ("skip", "unchanged")
     assert any("1 pages and 1 tables/views are unchanged" in line for line in plan.lines())
+
+
+def test_state_of_another_backup_with_the_same_run_id_is_refused(tmp_path: Path) -> None:
+    """Run ids are UTC seconds: two output folders can share one; their manifests differ."""
+    from coda_backup.state import STATE_FILE, load_state, save_state
+
+    run_id = "2026-03-07T101530Z"
+    outputs = []
+    for name in ("a", "b"):
+        output = tmp_path / name
+        (output / run_id).mkdir(parents=True)
+        (output / run_id / "manifest.json").write_text(f'{{"backup": "{name}"}}')
+        (output / "latest.txt").write_text(run_id)
+        outputs.append(output)
+    save_state(outputs[0], run_id, {"bookmarks": {"rows": {}}})
+    assert load_state(outputs[0]).singer_state == {"bookmarks": {"rows": {}}}
+
+    (outputs[1] / STATE_FILE).write_bytes((outputs[0] / STATE_FILE).read_bytes())
+    refused = load_state(outputs[1])
+    assert refused.singer_state is None
+    assert "another backup" in refused.reason
