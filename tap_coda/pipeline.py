@@ -153,3 +153,66 @@ class ExportPipeline:
         with contextlib.suppress(ValueError):
             self._pending.release()  # wake the listing thread if it waits for a slot
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class TableReadAhead:
+    """Each doc's table listing, `getTable`s and column listings, read on a pool of workers.
+
+    singer-sdk reads them one table at a time, each a round trip; read ahead, a doc's
+    tables cost about one round trip per `workers` tables. Only `window` docs are read
+    ahead of the sync, so memory does not grow with the size of the account.
+    """
+
+    def __init__(
+        self,
+        tables_stream: CodaStream,
+        columns_stream: CodaStream,
+        *,
+        workers: int,
+        keep_table: t.Callable[[dict], bool],
+        window: int = 3,
+    ) -> None:
+        self._tables_stream = tables_stream
+        self._columns_stream = columns_stream
+        self._keep_table = keep_table
+        self._window = window
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coda-read")
+        self._lock = threading.Lock()
+        self._futures: dict[tuple[str, ...], Future[t.Any]] = {}
+        self._doc_ids: list[str] = []
+        self._next_doc = 0
+
+    def start(self, doc_ids: t.Sequence[str]) -> None:
+        self._doc_ids = list(doc_ids)
+        self._advance(self._window)
+
+    def _advance(self, count: int) -> None:
+        with self._lock:
+            for doc_id in self._doc_ids[self._next_doc : self._next_doc + count]:
+                self._futures[("tables", doc_id)] = self._pool.submit(self._read_doc, doc_id)
+            self._next_doc += count
+
+    def _read_doc(self, doc_id: str) -> list[dict]:
+        refs = list(self._tables_stream.request_records({"doc_id": doc_id}))
+        with self._lock:
+            for ref in filter(self._keep_table, refs):
+                where = {"doc_id": doc_id, "table_id": ref["id"]}
+                self._futures[("table", doc_id, ref["id"])] = self._pool.submit(
+                    self._tables_stream.call, "GET", f"/docs/{doc_id}/tables/{ref['id']}"
+                )
+                self._futures[("columns", doc_id, ref["id"])] = self._pool.submit(
+                    lambda where=where: list(self._columns_stream.request_records(where))
+                )
+        return refs
+
+    def take(self, *key: str) -> Future[t.Any] | None:
+        """The read for this key (its result raises what the read raised); None if not read
+        ahead. Taking a doc's table listing lets the next doc's reads start."""
+        with self._lock:
+            future = self._futures.pop(key, None)
+        if future is not None and key[0] == "tables":
+            self._advance(1)
+        return future
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -146,26 +146,39 @@ class TablesStream(_Child):
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
+        doc_id = context["doc_id"]
+        read_ahead = self._tap.read_ahead  # type: ignore[attr-defined]
+        listed = read_ahead.take("tables", doc_id) if read_ahead else None
         refs = self.guarded(
             context,
-            self.request_records(context),
+            self._listing(context, listed),
             object_type="tables",
             object_id=None,
             name="table listing",
         )
         refs = list(refs)
-        self._mark_pages_of_vanished_tables(context["doc_id"], refs)
-        for ref in refs:
-            if ref.get("tableType") == "view" and not self.config.get("include_views", True):
-                continue
+        self._mark_pages_of_vanished_tables(doc_id, refs)
+        for ref in filter(self.keep, refs):
+            read = read_ahead.take("table", doc_id, ref["id"]) if listed else None
             try:
-                table = self.call("GET", f"/docs/{context['doc_id']}/tables/{ref['id']}").json()
+                response = (
+                    read.result()
+                    if read
+                    else self.call("GET", f"/docs/{doc_id}/tables/{ref['id']}")
+                )
+                table = response.json()
             except OBJECT_ERRORS as exc:
                 self.fail(
                     context, exc, object_type="table", object_id=ref["id"], name=ref.get("name")
                 )
                 continue
-            yield {**table, "doc_id": context["doc_id"]}
+            yield {**table, "doc_id": doc_id}
+
+    def _listing(self, context: Context, listed: t.Any) -> t.Iterator[dict]:
+        yield from listed.result() if listed else self.request_records(context)
+
+    def keep(self, ref: Record) -> bool:
+        return ref.get("tableType") != "view" or bool(self.config.get("include_views", True))
 
     def _mark_pages_of_vanished_tables(self, doc_id: str, refs: list[dict]) -> None:
         """A table or view gone since the last run changed the page it sat on, and nothing
@@ -218,7 +231,7 @@ class ColumnsStream(_Child):
         columns = list(
             self.guarded(
                 context,
-                self.request_records(context),
+                self._listing(context),
                 object_type="columns",
                 object_id=context["table_id"],
                 name=context.get("table_name"),
@@ -237,6 +250,16 @@ class ColumnsStream(_Child):
                 "table_id": context["table_id"],
                 "position": position,
             }
+
+    def _listing(self, context: Context) -> t.Iterator[dict]:
+        """The columns read ahead (see tap_coda.pipeline), else a request now."""
+        read_ahead = self._tap.read_ahead  # type: ignore[attr-defined]
+        read = (
+            read_ahead.take("columns", context["doc_id"], context["table_id"])
+            if (read_ahead)
+            else None
+        )
+        yield from read.result() if read else self.request_records(context)
 
 
 class RowsStream(_Child):

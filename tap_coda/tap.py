@@ -17,8 +17,8 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from tap_coda.client import DEFAULT_RATE_LIMITS, CodaAuthError, RateLimits
 from tap_coda.export import export_page
 from tap_coda.ledger import RunLedger
-from tap_coda.pipeline import ExportPipeline, page_bookmarks
-from tap_coda.streams import STREAM_TYPES, DocsStream, PagesStream
+from tap_coda.pipeline import ExportPipeline, TableReadAhead, page_bookmarks
+from tap_coda.streams import STREAM_TYPES, DocsStream, PagesStream, TablesStream
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
@@ -195,6 +195,7 @@ class TapCoda(Tap):
     ).to_dict()
 
     pipeline: ExportPipeline | None = None
+    read_ahead: TableReadAhead | None = None
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
@@ -248,13 +249,24 @@ class TapCoda(Tap):
             self.logger.warning("This token is restricted: only what it can reach is backed up")
 
     def start_pipeline(self, doc_ids: list[str]) -> None:
-        """Run page listings and exports ahead of the sync (see tap_coda.pipeline)."""
+        """Run listings, table reads and exports ahead of the sync (see tap_coda.pipeline)."""
         workers = int(self.config.get("max_concurrency", DEFAULT_CONCURRENCY))
-        contents = self.streams["page_contents"]
-        if self.config.get("dry_run") or workers <= 1 or not contents.selected:
+        if workers <= 1:
             return
-        pages = self.streams["pages"]
+        tables, pages = self.streams["tables"], self.streams["pages"]
+        assert isinstance(tables, TablesStream)
         assert isinstance(pages, PagesStream)
+        if tables.selected or tables.has_selected_descendents:
+            self.read_ahead = TableReadAhead(
+                tables,
+                t.cast("CodaStream", self.streams["columns"]),
+                workers=workers,
+                keep_table=tables.keep,
+            )
+            self.read_ahead.start(doc_ids)
+        contents = self.streams["page_contents"]
+        if self.config.get("dry_run") or not contents.selected:
+            return
         self.pipeline = ExportPipeline(
             pages,
             t.cast("CodaStream", contents),
@@ -284,8 +296,9 @@ class TapCoda(Tap):
         try:
             super().sync_all()
         finally:
-            if self.pipeline is not None:
-                self.pipeline.close()
+            for helper in (self.pipeline, self.read_ahead):
+                if helper is not None:
+                    helper.close()
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
