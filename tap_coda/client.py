@@ -9,21 +9,27 @@ signed URL on another host and must never carry the token (see `download_blob`).
 
 from __future__ import annotations
 
+import decimal
 import email.utils
 import logging
 import random
+import sys
 import threading
 import time
+import traceback
 import typing as t
+import zlib
 from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import urlparse
 
 import requests
+import urllib3.exceptions
 from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate
 from singer_sdk import RESTStream
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.pagination import JSONPathPaginator
 
 if t.TYPE_CHECKING:
@@ -37,11 +43,74 @@ LOGGER = logging.getLogger("tap-coda")
 #: Coda's published limits, per user, in requests per 6 seconds (NOTES.md §9).
 DEFAULT_RATE_LIMITS = {"read": 100, "write": 10, "list_docs": 4}
 RATE_WINDOW_SECONDS = 6
+#: Coda counts a request when it arrives, the limiter when it is granted; a request can
+#: wait a moment for a connection in between. Pacing over a slightly longer window keeps
+#: that gap from turning the last request of a window into a 429.
+RATE_WINDOW_MARGIN_SECONDS = 0.3
 #: Waits between retries grow as base * 2**n (with full jitter), capped: Coda's staff
 #: advise tens of seconds to minutes for batch jobs that keep seeing 429s.
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 120.0
 REQUEST_TIMEOUT_SECONDS = 60
+REDACTED = "[redacted]"
+
+# -- secrets: the token never reaches a log line, a record or an exception message ----------
+
+_SECRETS: set[str] = set()
+
+
+def redact(text: str) -> str:
+    """`text` with every registered secret replaced by `[redacted]`."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):  # whole forms before pieces
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites a log record whose message or traceback would show a secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _SECRETS:
+            return True
+        message = record.getMessage()
+        trace = "".join(traceback.format_exception(*record.exc_info)) if record.exc_info else ""
+        if redact(message) != message or redact(trace) != trace:
+            record.msg = redact(message) + (f"\n{redact(trace.rstrip())}" if trace else "")
+            record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
+def register_secret(secret: str) -> None:
+    """Remember a secret: log handlers and uncaught-exception printers redact it from now on.
+
+    Request errors can quote the token (http.client puts a header it refuses, token
+    included, in its ValueError), so redaction cannot be left to each call site.
+    """
+    if not secret or secret in _SECRETS:
+        return
+    # Also as error messages quote it: repr'd (str or bytes), and each line of it.
+    variants = {secret, repr(secret)[1:-1], repr(secret.encode())[2:-1]}
+    variants |= {part for part in secret.split() if len(part) >= 8}
+    _SECRETS.update(v for v in variants if v)
+    handlers = list(logging.getLogger().handlers)
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        handlers += getattr(logger, "handlers", [])
+    for handler in handlers:
+        if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
+            handler.addFilter(_RedactingFilter())
+    if not getattr(sys.excepthook, "redacting", False):
+        previous = sys.excepthook
+
+        def excepthook(exc_type: t.Any, exc: t.Any, tb: t.Any) -> None:
+            text = "".join(traceback.format_exception(exc_type, exc, tb))
+            if redact(text) == text:
+                previous(exc_type, exc, tb)
+                return
+            sys.stderr.write(redact(text))
+
+        excepthook.redacting = True  # type: ignore[attr-defined]
+        sys.excepthook = excepthook
 
 
 class CodaAuthError(Exception):
@@ -75,7 +144,11 @@ class RateLimits:
     headers, so the client cannot learn the budget from responses.
     """
 
-    def __init__(self, per_window: t.Mapping[str, int], window_s: float = RATE_WINDOW_SECONDS):
+    def __init__(
+        self,
+        per_window: t.Mapping[str, int],
+        window_s: float = RATE_WINDOW_SECONDS + RATE_WINDOW_MARGIN_SECONDS,
+    ):
         self._limiters = {
             name: Limiter(InMemoryBucket([Rate(count, Duration.SECOND * window_s)]))
             for name, count in per_window.items()
@@ -100,8 +173,10 @@ def retry_after_seconds(response: requests.Response | None) -> float | None:
     value = response.headers.get("Retry-After") if response is not None else None
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value)
+    try:
+        return max(0.0, float(value))  # seconds (RFC 9110: an integer; a fraction is read too)
+    except ValueError:
+        pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -123,6 +198,12 @@ def error_message(response: requests.Response) -> str:
     return f"{line}: {detail}" if detail else line
 
 
+def json_body(response: requests.Response) -> t.Any:
+    """The response's JSON, parsed once by `validate_response` (fractions as Decimal)."""
+    body = getattr(response, "_coda_json", None)
+    return body if body is not None else response.json(parse_float=decimal.Decimal)
+
+
 class NextPageTokenPaginator(JSONPathPaginator):
     """Follows `nextPageToken` until it is absent; remembers the last `nextSyncToken` seen."""
 
@@ -131,7 +212,7 @@ class NextPageTokenPaginator(JSONPathPaginator):
         self.next_sync_token: str | None = None
 
     def _read(self, response: requests.Response) -> str | None:
-        body = response.json()
+        body = json_body(response)
         if body.get("nextSyncToken"):
             self.next_sync_token = body["nextSyncToken"]
         return body.get("nextPageToken") or None
@@ -175,11 +256,17 @@ class CodaStream(RESTStream[str]):
 
     @cached_property
     def authenticator(self) -> BearerTokenAuthenticator:
-        return BearerTokenAuthenticator(token=self._tap.api_token)  # type: ignore[attr-defined]
+        # Surrounding whitespace (a newline from `export CODA_API_TOKEN=$(cat f)`-style
+        # pastes) is never part of a token; requests would refuse it in a header.
+        token = str(self._tap.api_token).strip()  # type: ignore[attr-defined]
+        register_secret(token)
+        register_secret(str(self._tap.api_token))  # type: ignore[attr-defined]
+        return BearerTokenAuthenticator(token=token)
 
     @property
-    def timeout(self) -> int:
-        return REQUEST_TIMEOUT_SECONDS
+    def timeout(self) -> float:
+        """Seconds to wait for a connection or for the next bytes of an answer (per read)."""
+        return float(self.config.get("request_timeout") or REQUEST_TIMEOUT_SECONDS)
 
     @property
     def http_headers(self) -> dict:
@@ -234,6 +321,8 @@ class CodaStream(RESTStream[str]):
         exc = details.get("exception")
         response = getattr(exc, "response", None)
         reason = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
+        if response is not None and response.ok:  # a 2xx whose body was bad: say how
+            reason = redact(str(exc))
         self.logger.warning(
             "Retrying %s in %.1f s (attempt %d): %s",
             self.name,
@@ -249,7 +338,17 @@ class CodaStream(RESTStream[str]):
             rate_class_of(prepared_request.method or "GET", prepared_request.url or "")
         )
         self.ledger.count_request()
-        return super()._request(prepared_request, context)
+        try:
+            return super()._request(prepared_request, context)
+        except CodaAuthError:
+            raise
+        except Exception as exc:
+            if redact(str(exc)) == str(exc):
+                raise
+            # The token itself is in the error (e.g. a header http.client refuses): no
+            # request can ever succeed with it, and the message must not show it.
+            msg = f"the API token cannot be sent ({type(exc).__name__}: {redact(str(exc))})"
+            raise CodaAuthError(msg) from None
 
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
@@ -267,9 +366,18 @@ class CodaStream(RESTStream[str]):
             raise RetriableAPIError(error_message(response), response)
         if status >= HTTPStatus.BAD_REQUEST:
             raise CodaClientError(error_message(response), response)
-        if not response.content.lstrip().startswith((b"{", b"[")):
-            # A 200 whose body is not JSON (a proxy page, a cut connection): try again.
-            raise RetriableAPIError(f"non-JSON body for {urlparse(response.url).path}", response)
+        # A 2xx whose body is not whole JSON (a proxy's HTML page, a body cut short that
+        # still matches its Content-Length): try again. Parsed once, kept for the readers.
+        try:
+            response._coda_json = response.json(parse_float=decimal.Decimal)  # type: ignore[attr-defined]
+        except ValueError:
+            body = response.content
+            kind = "truncated JSON" if body.lstrip()[:1] in (b"{", b"[") else "non-JSON"
+            msg = f"{kind} body ({len(body)} bytes) for {urlparse(response.url).path}"
+            raise RetriableAPIError(msg, response) from None
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        yield from extract_jsonpath(self.records_jsonpath, input=json_body(response))
 
     def response_error_message(self, response: requests.Response) -> str:
         return error_message(response)
@@ -293,15 +401,52 @@ class CodaStream(RESTStream[str]):
         return self.request_decorator(self._request)(prepared, context)
 
     def download_blob(self, url: str) -> requests.Response:
-        """GET a signed export link: no token (it is another host), no rate class, retried."""
+        """GET a signed export link: no token (it is another host), no rate class, retried.
+
+        What comes back is checked before it can become a page file: a gzip body must be
+        a whole gzip stream (a cut one decodes silently to a prefix of the page), and an
+        HTML page that is not gzip-encoded is a proxy's error page (Coda's blob host sends
+        exports gzip-encoded, NOTES.md §4); both are retried like a 5xx or a 429.
+        """
 
         def fetch() -> requests.Response:
-            response = self._tap.blob_session.get(url, timeout=REQUEST_TIMEOUT_SECONDS)  # type: ignore[attr-defined]
-            if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
-                raise RetriableAPIError(f"{response.status_code} from the download link", response)
+            response = self._tap.blob_session.get(url, timeout=self.timeout, stream=True)  # type: ignore[attr-defined]
+            try:
+                read_checked_body(response)
+            finally:
+                response.close()
+            status = response.status_code
+            if status >= HTTPStatus.INTERNAL_SERVER_ERROR or status == HTTPStatus.TOO_MANY_REQUESTS:
+                raise RetriableAPIError(f"{status} from the download link", response)
             return response
 
         return self.request_decorator(fetch)()
+
+
+def read_checked_body(response: requests.Response) -> None:
+    """Read a streamed download into `response.content`, refusing bodies that are not whole."""
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    try:
+        if encoding != "gzip":
+            body = response.content  # requests reads and decodes it
+            kind = response.headers.get("Content-Type", "").lower()
+            if response.ok and kind.startswith("text/html"):
+                msg = f"the download link answered an HTML page, not the export ({len(body)} bytes)"
+                raise RetriableAPIError(msg, response)
+            return
+        raw = response.raw.read(decode_content=False)
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise requests.exceptions.ChunkedEncodingError(f"download cut off: {exc}") from None
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        body = inflate.decompress(raw) + inflate.flush()
+    except zlib.error as exc:
+        raise RetriableAPIError(f"download is not valid gzip: {exc}", response) from None
+    if not inflate.eof:
+        msg = f"download cut short: incomplete gzip stream ({len(raw)} bytes)"
+        raise RetriableAPIError(msg, response)
+    response._content = body  # what requests would have decoded, now known to be whole
+    response._content_consumed = True
 
 
 def describe_failure(exc: BaseException, max_tries: int) -> tuple[str, int | None, int]:
@@ -310,7 +455,8 @@ def describe_failure(exc: BaseException, max_tries: int) -> tuple[str, int | Non
     status = response.status_code if isinstance(response, requests.Response) else None
     if isinstance(exc, CodaRequestError):
         status = exc.http_status
-    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = redact(str(exc))
+    message = text.splitlines()[0] if text else type(exc).__name__
     # Retriable errors reach us only once backoff gave up; the others were tried once.
     retriable = isinstance(exc, (RetriableAPIError, requests.exceptions.RequestException))
     return message[:500], status, max_tries if retriable else 1
