@@ -282,7 +282,24 @@ def prepare_output(output: Path) -> Path:
     except OSError as exc:
         msg = f"cannot write to the output folder {output}: {exc.strerror or exc}"
         raise FatalError(msg) from None
+    remove_stale_temp_files(output)
     return output
+
+
+#: Temporary files of an earlier coda-backup killed at the wrong moment (its probe, or a
+#: state.json being replaced); younger ones may belong to a run still going.
+STALE_TEMP_PATTERNS = (".coda-backup-probe-*", ".state-*.tmp")
+STALE_TEMP_AGE_S = 60.0
+
+
+def remove_stale_temp_files(output: Path) -> None:
+    for pattern in STALE_TEMP_PATTERNS:
+        for path in output.glob(pattern):
+            try:
+                if time.time() - path.lstat().st_mtime > STALE_TEMP_AGE_S:
+                    path.unlink()
+            except OSError:
+                pass  # gone already, or not ours to remove: harmless
 
 
 # -- running -----------------------------------------------------------------------------

@@ -150,10 +150,17 @@ class ChildLog:
         return text
 
 
-def stop(process: subprocess.Popen[bytes] | None) -> None:
-    """Terminate a child and wait for it; kill it if it does not go in time."""
+def stop(process: subprocess.Popen[bytes] | None, *, release_output: bool = False) -> None:
+    """Terminate a child and wait for it; kill it if it does not go in time.
+
+    `release_output`: first let go of our end of its stdout (only when nobody reads it
+    any more). A tap on SIGTERM writes its state (singer-sdk does): on a full pipe that
+    nobody reads it would block until killed, STOP_GRACE_SECONDS later.
+    """
     if process is None or process.poll() is not None:
         return
+    if release_output:
+        _close_quietly(process.stdout)
     process.terminate()
     try:
         process.wait(timeout=STOP_GRACE_SECONDS)
@@ -240,7 +247,7 @@ def run_pipeline(
             relay(tap.stdout, target.stdin, progress.counts)
         except (BrokenPipeError, ConnectionResetError, OSError):
             target_gone = True  # the target died; the tap would block on a full pipe
-            stop(tap)
+            stop(tap, release_output=True)
         tap_returncode = tap.wait()
         tap_log.join()
 
@@ -262,7 +269,7 @@ def run_pipeline(
             raise PipelineError(f"tap-coda failed: {tap_log.reason(tap_returncode)}")
     finally:
         progress.stop()
-        stop(tap)
+        stop(tap, release_output=True)
         stop(target)
         if target is not None:
             _close_quietly(target.stdin)

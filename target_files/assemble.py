@@ -130,6 +130,7 @@ class TreeBuilder:
         self.failed_table_listing: set[str] = set()
         self.failed_pages: dict[tuple[str, str], set[str | None]] = defaultdict(set)
         self.failed_tables: set[tuple[str, str]] = set()
+        self.failed_columns: set[tuple[str, str]] = set()
         for f in failures:
             kind, doc_id, obj_id = f.get("object_type"), str(f.get("doc_id")), f.get("object_id")
             if kind == "doc":
@@ -143,6 +144,8 @@ class TreeBuilder:
                 self.failed_pages[(doc_id, str(obj_id))].add(fmt)
             elif kind in ("table", "columns", "rows") and obj_id:
                 self.failed_tables.add((doc_id, str(obj_id)))
+                if kind == "columns":
+                    self.failed_columns.add((doc_id, str(obj_id)))
         self.failed_page_listing |= self.failed_docs
         self.failed_table_listing |= self.failed_docs
 
@@ -429,7 +432,10 @@ class TreeBuilder:
             "rowCount": st.row_count if st else prev.get("rowCount"),
             "path": base,
         }
-        if st is None:  # not listed this run because its listing failed: keep latest's
+        # Not listed this run because its listing failed, or its columns could not be
+        # listed (its rows cannot be laid out: an empty columns.json and a CSV without
+        # the values would pass for the table): keep latest's copy, if any.
+        if st is None or (doc.doc_id, node.table_id) in self.failed_columns:
             for kind, ext in zip(("csv", "columns", "table"), layout.TABLE_EXTS, strict=True):
                 source, _ = self._carry(prev_files.get(kind), base + ext)
                 if source:

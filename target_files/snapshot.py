@@ -117,6 +117,19 @@ def remove_stale_partials(output_dir: Path) -> list[str]:
     return removed
 
 
+def remove_stale_temp_files(output_dir: Path) -> list[str]:
+    """Remove `latest`'s temporary files left by a run killed while it pointed `latest`
+    (between writing them and `os.replace`); young ones may be a concurrent run's."""
+    removed = []
+    for entry in output_dir.iterdir():
+        if entry.name.startswith(f".{LATEST}.") and entry.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                if time.time() - entry.lstat().st_mtime > _UNLOCKED_GRACE_S:
+                    entry.unlink()
+                    removed.append(entry.name)
+    return removed
+
+
 # -- the run folder -----------------------------------------------------------------
 
 
@@ -134,6 +147,9 @@ class RunFolder:
         self.perms = perms
         self.started_at = started_at
         fsutil.mkdir(output_dir, perms)
+        stale = remove_stale_temp_files(output_dir)
+        if stale:
+            logger.info("Removed temporary files left by interrupted runs: %s", ", ".join(stale))
         removed = remove_stale_partials(output_dir)
         if removed:
             logger.info(

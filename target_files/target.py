@@ -388,6 +388,17 @@ class TargetFiles(Target):
             reason = exc.args[0] if exc.args else type(exc).__name__
             cls.logger.error("Run abandoned, latest unchanged, no state written: %s", reason)
             sys.exit(1)
+        except OSError as exc:
+            # A full disk, a read-only or vanished output folder: one line, no traceback.
+            target.abandon()
+            where = exc.filename or target.config.get("output_dir") or "coda-backups"
+            if isinstance(exc, BrokenPipeError):
+                where = "stdout"
+            done = "Run abandoned, latest unchanged, no state written"
+            if target._run is not None and target._run.folder.promoted:
+                done = "Run in place, but no state written"  # stdout went away at the end
+            cls.logger.error("%s: %s (%s)", done, exc.strerror or exc, where)
+            sys.exit(1)
         except BaseException:
             target.abandon()
             cls.logger.error("Run abandoned, latest unchanged, no state written")

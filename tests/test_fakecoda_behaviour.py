@@ -605,6 +605,17 @@ def test_fault_kinds(fake_coda_factory: Factory, api: requests.Session) -> None:
         assert api.get(fake.url + path).status_code == 200  # every fault was `times=1`
 
 
+def test_fault_after_lets_matching_requests_through_first(
+    fake_coda_factory: Factory, api: requests.Session
+) -> None:
+    """`after`: a fault in the middle of a run, e.g. a token revoked after N requests."""
+    fake = fake_coda_factory(faults=[Fault("status", path_re="/whoami$", status=401, after=2)])
+    assert api.get(f"{fake.url}/docs").status_code == 200  # not matching: not counted
+    codes = [api.get(f"{fake.url}/whoami").status_code for _ in range(4)]
+    assert codes == [200, 200, 401, 401]
+    assert fake.fault_hits == [2]
+
+
 def test_export_and_link_faults(fake_coda_factory: Factory, api: requests.Session) -> None:
     fake = fake_coda_factory(
         first_poll_404=False,

@@ -7,6 +7,7 @@ run it by hand: `python -m tests.fakecoda --workspace demo`.
 from tests.fakecoda.builders import (
     build_bench_workspace,
     build_demo_workspace,
+    build_named_workspace,
     build_test_workspace,
 )
 from tests.fakecoda.faults import Fault
@@ -29,5 +30,6 @@ __all__ = [
     "Workspace",
     "build_bench_workspace",
     "build_demo_workspace",
+    "build_named_workspace",
     "build_test_workspace",
 ]

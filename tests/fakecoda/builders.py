@@ -992,6 +992,46 @@ def build_demo_workspace(seed: int = 0) -> Workspace:
     return b.finish()
 
 
+# ---- a minimal workspace with given names --------------------------------------------------
+
+
+def build_named_workspace(
+    doc_names: Sequence[str],
+    page_names: Sequence[str],
+    table_names: Sequence[str] = (),
+    column_names: Sequence[str] = ("Name",),
+    seed: int = 0,
+) -> Workspace:
+    """A small workspace whose every name is given (hostile-name tests).
+
+    Each doc holds every page — page i (i odd) is a subpage of page i-1, so names meet in
+    subpage folders too — and every table (table j on page j mod the page count) with
+    every column and two rows of plain text, plus one view of its first table.
+    """
+    _, b = _workspace(seed, ("ws-AcmeCorp1", "Acme Corp"))
+    if not page_names:
+        raise ValueError("a named workspace needs at least one page name")
+    columns = [(name, TEXT) for name in column_names or ["Name"]]
+    for doc_name in doc_names:
+        doc = b.doc(doc_name)
+        pages: list[Page] = []
+        for i, name in enumerate(page_names):
+            pages.append(b.page(doc, name, pages[i - 1] if i % 2 else None))
+        tables = [
+            b.table(
+                doc,
+                name,
+                pages[j % len(pages)],
+                columns,
+                [[f"r{r} c{c}" for c in range(len(columns))] for r in range(2)],
+            )
+            for j, name in enumerate(table_names)
+        ]
+        if tables:
+            b.view(doc, table_names[0], tables[0], pages[-1])
+    return b.finish()
+
+
 # ---- the bench workspace -------------------------------------------------------------------
 
 

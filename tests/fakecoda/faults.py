@@ -1,7 +1,9 @@
 """Injected faults, seeded so a failing scenario replays exactly.
 
 A `Fault` matches a request by method and a regex searched in the path (query excluded).
-`times` caps how often it fires (None: always); `probability` rolls the fake's seeded RNG.
+`times` caps how often it fires (None: always); `after` lets that many matching requests
+through first (a fault in the middle of a run: `Fault("status", status=401, after=40)` is a
+token revoked after 40 requests); `probability` rolls the fake's seeded RNG.
 A request that does not fire leaves `times` untouched.
 """
 
@@ -35,6 +37,7 @@ class Fault:
     status: int | None = None  # kind "status": the status to answer (default 500)
     retry_after: float | None = None  # kinds "429"/"status": add a Retry-After header
     seconds: float | None = None  # "timeout": hold the request; "slow_body": spread the body
+    after: int = 0  # matching requests let through before the fault may fire
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -50,6 +53,7 @@ class FaultInjector:
     def __init__(self, faults: list[Fault], seed: int) -> None:
         self.faults = list(faults)
         self.hits = [0] * len(self.faults)
+        self.seen = [0] * len(self.faults)  # matching requests, for `after`
         self._patterns = [re.compile(f.path_re) for f in self.faults]
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -67,6 +71,9 @@ class FaultInjector:
                 if fault.times is not None and self.hits[i] >= fault.times:
                     continue
                 if not self._patterns[i].search(path):
+                    continue
+                self.seen[i] += 1
+                if self.seen[i] <= fault.after:
                     continue
                 if fault.probability < 1.0 and self._rng.random() >= fault.probability:
                     continue
