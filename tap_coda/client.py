@@ -47,7 +47,7 @@ RATE_WINDOW_SECONDS = 6
 #: wait a moment for a connection in between. Pacing over a slightly longer window keeps
 #: that gap from turning the last request of a window into a 429.
 RATE_WINDOW_MARGIN_SECONDS = 0.3
-#: Waits between retries grow as base * 2**n (with full jitter), capped: Coda's staff
+#: Waits between retries grow as base * 2**n (jittered), capped: Coda's staff
 #: advise tens of seconds to minutes for batch jobs that keep seeing 429s.
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 120.0
@@ -305,7 +305,7 @@ class CodaStream(RESTStream[str]):
             if server_says is not None:
                 return min(server_says, BACKOFF_CAP_SECONDS * 5)
             ceiling = min(BACKOFF_CAP_SECONDS, self.backoff_base * 2 ** (attempt["n"] - 1))
-            # "Full jitter": spread retries of many workers over the whole interval.
+            # Jitter spreads the retries of many workers over half the interval.
             return random.uniform(ceiling / 2, ceiling)
 
         return self.backoff_runtime(value=wait_for)

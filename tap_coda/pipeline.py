@@ -17,6 +17,7 @@ import threading
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from tap_coda.client import CodaRequestError
 from tap_coda.export import export_page
 
 if t.TYPE_CHECKING:
@@ -133,8 +134,20 @@ class ExportPipeline:
     def _export(self, key: PageKey) -> str:
         doc_id, page_id, output_format = key
         return export_page(
-            self._contents_stream, doc_id, page_id, output_format, **self._export_options
+            self._contents_stream,
+            doc_id,
+            page_id,
+            output_format,
+            sleep=self._wait,
+            **self._export_options,
         )
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep between polls, but end the export as soon as the run stops (a SIGTERM
+        must not wait for every export in flight to finish)."""
+        if self._stop.wait(seconds):
+            msg = "the run stopped before the export finished"
+            raise CodaRequestError(msg)
 
     def export(self, key: PageKey) -> str:
         """The exported text of a page (started now if the listing thread did not)."""

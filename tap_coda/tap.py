@@ -131,7 +131,8 @@ class TapCoda(Tap):
             "backoff_base_seconds",
             th.NumberType,
             default=1.0,
-            description="First retry wait; it doubles per retry (full jitter, capped at 120 s).",
+            description="First retry wait; it doubles per retry "
+            "(jittered between half and all of it, capped at 120 s).",
         ),
         th.Property(
             "request_timeout",

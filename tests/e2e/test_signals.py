@@ -197,3 +197,38 @@ def test_leftovers_of_killed_runs_are_removed_by_the_next_run(tmp_path: Path) ->
     assert sorted(p.name for p in output.glob(".*")) == [young.name]
     young.unlink()
     assert check_output_folder(output, ws, url) == again.latest
+
+
+def test_a_tap_stopped_by_sigterm_does_not_wait_for_exports_in_flight(tmp_path: Path) -> None:
+    """In a plain shell pipe nobody kills the tap after SIGTERM: exports that would poll
+    until `export_timeout` must end at once, or the tap hangs that long."""
+    from tests.fakecoda import Fault
+    from tests.helpers import FAST_TAP, child_env, script
+
+    stuck = FakeConfig(token=TOKEN, faults=[Fault("export_stuck")])
+    with FakeCoda(build_demo_workspace(), stuck) as fake:
+        config = tmp_path / "tap.json"
+        config.write_text(
+            json.dumps({**FAST_TAP, "api_url": fake.url, "export_timeout": 3600}),
+            encoding="utf-8",
+        )
+        tap = subprocess.Popen(
+            [script("tap-coda"), "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=child_env(TOKEN),
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while fake.count(method="POST") < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)  # wait until exports are in flight
+            assert fake.count(method="POST") >= 2
+            tap.send_signal(signal.SIGTERM)
+            # generous: without the fix it waits for export_timeout (an hour)
+            tap.wait(timeout=60)
+        finally:
+            if tap.poll() is None:
+                tap.kill()
+                tap.wait()
+        assert tap.stderr is not None
+        assert TOKEN not in tap.stderr.read().decode("utf-8", "replace")
