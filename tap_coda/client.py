@@ -46,7 +46,7 @@ RATE_WINDOW_SECONDS = 6
 #: Coda counts a request when it arrives, the limiter when it is granted; a request can
 #: wait a moment for a connection in between. Pacing over a slightly longer window keeps
 #: that gap from turning the last request of a window into a 429.
-RATE_WINDOW_MARGIN_SECONDS = 0.3
+RATE_WINDOW_MARGIN_SECONDS = 0.15
 #: Waits between retries grow as base * 2**n (jittered), capped: Coda's staff
 #: advise tens of seconds to minutes for batch jobs that keep seeing 429s.
 BACKOFF_BASE_SECONDS = 1.0
