@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import REPO_ROOT, TOKEN, Result, clean_env, console_script
+from tests.e2e.truth import Tree, check_run
 from tests.fakecoda import build_demo_workspace
 
 if t.TYPE_CHECKING:
@@ -104,6 +105,30 @@ def test_meltano_run_twice_is_incremental(
     assert summary["status"] == "complete"
     assert summary["pages_skipped_unchanged"] == len(exportable)
     assert summary["tables_skipped_unchanged"] == sum(len(d.tables) for d in ws.docs)
+
+    # The same guarantees as coda-backup: after edits, a complete snapshot of the new truth
+    # that re-exported only the edited page and the page holding the edited table.
+    doc = next(d for d in ws.docs if any(tb.table_type == "table" and tb.rows for tb in d.tables))
+    table = next(tb for tb in doc.tables if tb.table_type == "table" and tb.rows)
+    ws.edit_row(doc.id, table.id, table.rows[0].id, {table.columns[0].id: "edited in Meltano"})
+    holders = {tb.parent_page_id for d in ws.docs for tb in d.tables}
+    page_doc, page = next(
+        (d, p)
+        for d in ws.docs
+        for p in d.pages
+        if p.content_type == "canvas" and p.id not in holders
+    )
+    ws.edit_page(page_doc.id, page.id, markdown="# edited in Meltano\n")
+    fake.reset_log()
+    meltano(project, "--environment", ENVIRONMENT, "run", "tap-coda", "target-files", env=env)
+    third = Result(0, "", "", output)
+    exported = {e.path.split("/pages/")[1].split("/")[0] for e in fake.log if e.method == "POST"}
+    changed_tables = {table.id} | {v.id for v in ws.views_of(doc, table)}
+    assert exported == {page.id} | {
+        tb.parent_page_id for tb in doc.tables if tb.id in changed_tables
+    }
+    owned = [d for d in ws.docs if d.listed and d.is_owner]
+    check_run(Tree(third.run_dir, ws, fake.url), owned)
 
 
 #: Settings singer-sdk adds to every plugin; meltano.yml declares only the plugin's own.
