@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-import os
 import typing as t
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -180,7 +179,7 @@ class TreeBuilder:
         fsutil.mkdir(dst.parent, self.perms)
         staged.replace(dst)
         if self.perms.fsync:
-            _fsync_file(dst)
+            fsutil.fsync_path(dst)
 
     def _write_json(self, rel: str, obj: object) -> None:
         fsutil.write_text(self.root / rel, jsonio.pretty(obj), self.perms)
@@ -656,17 +655,6 @@ def _rebase(obj: t.Any, old: str, new: str) -> t.Any:
     if isinstance(obj, str) and (obj == old or obj.startswith(old + "/")):
         return new + obj[len(old) :]
     return obj
-
-
-def _fsync_file(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_outputs(

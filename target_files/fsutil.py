@@ -108,8 +108,9 @@ def link_or_copy(src: Path, dst: Path, perms: Perms) -> str:
     return "copy"
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename durable (POSIX; a no-op where folders cannot be opened)."""
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder so a rename in it is durable (POSIX; a no-op where the
+    path cannot be opened)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:

@@ -197,7 +197,7 @@ class RunFolder:
         self.promoted = True
         self._release(self.final / LOCK_NAME)
         if self.perms.fsync:
-            fsutil.fsync_dir(self.output_dir)
+            fsutil.fsync_path(self.output_dir)
         self._point_latest()
         return self.final
 
