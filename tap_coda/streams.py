@@ -18,7 +18,6 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_coda import schemas
 from tap_coda.client import (
-    CodaAuthError,
     CodaClientError,
     CodaRequestError,
     CodaStream,
@@ -35,14 +34,10 @@ OBJECT_ERRORS = (CodaClientError, CodaRequestError, RetriableAPIError, requests.
 MAX_DELTA_ROWS = 20_000
 
 
-class _Child(CodaStream):
-    """A stream under a doc: it records its own failures instead of stopping the run."""
-
-    state_partitioning_keys: t.ClassVar[list[str] | None] = []
+class _Stream(CodaStream):
+    """A tap-coda stream: it records the failure of one object instead of stopping the run."""
 
     def fail(self, context: Context, exc: BaseException, **fields: t.Any) -> None:
-        if isinstance(exc, CodaAuthError):
-            raise exc
         message, status, attempts = describe_failure(exc, self.backoff_max_tries())
         self.logger.warning(
             "Could not back up %s %s: %s",
@@ -68,7 +63,13 @@ class _Child(CodaStream):
             self.fail(context, exc, **fields)
 
 
-class DocsStream(CodaStream):
+class _Child(_Stream):
+    """A stream under a doc; its state needs no partition per parent."""
+
+    state_partitioning_keys: t.ClassVar[list[str] | None] = []
+
+
+class DocsStream(_Stream):
     """`GET /docs` (owned by default) or `GET /docs/{id}` for each configured doc id."""
 
     name = "docs"
@@ -103,18 +104,7 @@ class DocsStream(CodaStream):
             try:
                 yield self.call("GET", f"/docs/{doc_id}").json()
             except OBJECT_ERRORS as exc:
-                if isinstance(exc, CodaAuthError):
-                    raise
-                message, status, attempts = describe_failure(exc, self.backoff_max_tries())
-                self.ledger.record_failure(
-                    object_type="doc",
-                    doc_id=doc_id,
-                    object_id=doc_id,
-                    name=None,
-                    error=message,
-                    http_status=status,
-                    attempts=attempts,
-                )
+                self.fail({"doc_id": doc_id}, exc, object_type="doc", object_id=doc_id, name=None)
 
     def generate_child_contexts(
         self, record: Record, context: Context | None

@@ -160,7 +160,8 @@ class RunFolder:
         wanted = run_id or default_run_id(started_at)
         self.run_id, self.partial = self._claim(wanted)
         if self.run_id != wanted:
-            logger.warning("Run folder %s exists: this run is %s", wanted, self.run_id)
+            # Two runs in one second is normal (a retry, a test); nothing is wrong.
+            logger.info("Run folder %s exists: this run is %s", wanted, self.run_id)
         self._lock = (self.partial / LOCK_NAME).open("wb")
         if not _try_lock(self._lock):
             raise PromotionError(f"cannot lock {self.partial}")
