@@ -212,12 +212,15 @@ def test_a_tap_stopped_by_sigterm_does_not_wait_for_exports_in_flight(tmp_path: 
             json.dumps({**FAST_TAP, "api_url": fake.url, "export_timeout": 3600}),
             encoding="utf-8",
         )
-        tap = subprocess.Popen(
-            [script("tap-coda"), "--config", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=child_env(TOKEN),
-        )
+        log = tmp_path / "tap.stderr"
+        # stderr to a file: an unread pipe fills up with log lines and blocks the tap itself
+        with log.open("wb") as err:
+            tap = subprocess.Popen(
+                [script("tap-coda"), "--config", str(config)],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=child_env(TOKEN),
+            )
         try:
             deadline = time.monotonic() + 60
             while fake.count(method="POST") < 2 and time.monotonic() < deadline:
@@ -230,5 +233,4 @@ def test_a_tap_stopped_by_sigterm_does_not_wait_for_exports_in_flight(tmp_path: 
             if tap.poll() is None:
                 tap.kill()
                 tap.wait()
-        assert tap.stderr is not None
-        assert TOKEN not in tap.stderr.read().decode("utf-8", "replace")
+        assert TOKEN not in log.read_text(encoding="utf-8", errors="replace")
