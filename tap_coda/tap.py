@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -21,6 +22,8 @@ from tap_coda.pipeline import ExportPipeline, TableReadAhead, page_bookmarks
 from tap_coda.streams import STREAM_TYPES, DocsStream, PagesStream, TablesStream
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from singer_sdk import Stream
 
     from tap_coda.client import CodaStream
@@ -291,6 +294,26 @@ class TapCoda(Tap):
             return self.pipeline.export((doc_id, page_id, output_format))
         contents = t.cast("CodaStream", self.streams["page_contents"])
         return export_page(contents, doc_id, page_id, output_format, **self.export_options)
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM/SIGINT: stop the workers, write the state as singer-sdk does, and leave.
+
+        singer-sdk raises SystemExit wherever the main thread happens to be. With worker
+        threads that can strand a lock (a log handler's, taken just before its `try`) and
+        the exit then waits for ever on workers blocked on it. So the workers are told to
+        stop, the state goes out, and the process ends at once (exit 0, as singer-sdk's).
+        """
+        for helper in (self.pipeline, self.read_ahead):
+            if helper is not None:
+                helper.close()
+        try:
+            self.logger.info("Stopping on signal %d", signum)
+            self._state_writer.write_state(self.state)
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(0)
 
     def sync_all(self) -> None:
         self.check_token()
