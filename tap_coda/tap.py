@@ -303,9 +303,7 @@ class TapCoda(Tap):
         the exit then waits for ever on workers blocked on it. So the workers are told to
         stop, the state goes out, and the process ends at once (exit 0, as singer-sdk's).
         """
-        for helper in (self.pipeline, self.read_ahead):
-            if helper is not None:
-                helper.close()
+        self._stop_helpers()
         try:
             self.logger.info("Stopping on signal %d", signum)
             self._state_writer.write_state(self.state)
@@ -320,9 +318,12 @@ class TapCoda(Tap):
         try:
             super().sync_all()
         finally:
-            for helper in (self.pipeline, self.read_ahead):
-                if helper is not None:
-                    helper.close()
+            self._stop_helpers()
+
+    def _stop_helpers(self) -> None:
+        for helper in (self.pipeline, self.read_ahead):
+            if helper is not None:
+                helper.close()
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
