@@ -236,6 +236,11 @@ class Staging:
 
     def add_page_content(self, record: dict[str, t.Any]) -> None:
         require(record, "page_contents", "doc_id", "page_id", "format")
+        if "dry_run_reason" in record:
+            # tap-coda's dry run names what it would export but exports nothing: written
+            # out, it would replace every page with an empty file.
+            msg = "the input is a tap-coda dry run (pages without content), not a backup"
+            raise InvalidRecord(msg, dict(record))
         page = self.page(str(record["doc_id"]), str(record["page_id"]))
         fmt = str(record["format"])
         self.formats_seen.add(fmt)

@@ -1,0 +1,33 @@
+"""A dry run's output is not a backup: piped into target-files it must never become latest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fakecoda import FakeCoda, FakeConfig, build_demo_workspace
+from tests.helpers import FAST_TAP, run_pipe
+
+TOKEN = "fake-token-dry-run-pipe-4c"
+
+
+def test_a_dry_run_piped_into_target_files_is_refused(tmp_path: Path) -> None:
+    with FakeCoda(build_demo_workspace(), FakeConfig(token=TOKEN)) as fake:
+        output = tmp_path / "backups"
+        result = run_pipe(
+            {**FAST_TAP, "api_url": fake.url, "dry_run": True},
+            {"output_dir": str(output)},
+            tmp_path / "work",
+            token=TOKEN,
+            tee=True,
+        )
+        assert fake.count(method="POST") == 0
+    # (the tap may see a broken pipe once the target has refused the input)
+    assert result.tap_output is not None and result.tap_output.of("page_contents")
+    assert result.target_returncode == 1
+    errors = [line for line in result.target_stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and "dry run" in errors[0]
+    assert result.final_state is None
+    assert not (output / "latest.txt").exists()
+    assert (
+        not [p for p in output.iterdir() if not p.name.startswith(".")] if output.exists() else True
+    )
