@@ -413,7 +413,7 @@ class TableSyncsStream(_Child):
         outcome = self.ledger.table_outcomes.pop((context["doc_id"], context["table_id"]), None)
         if outcome is None:
             return  # rows not selected: nothing to say
-        yield {
+        record = {
             "doc_id": context["doc_id"],
             "table_id": context["table_id"],
             "table_type": context.get("table_type"),
@@ -421,6 +421,8 @@ class TableSyncsStream(_Child):
             "rows_emitted": outcome.rows_emitted,
             "row_count": context.get("row_count"),
         }
+        # A dry run's plan, not rows read: marked, so no target takes it for a backup.
+        yield {**record, "dry_run": True} if self.config.get("dry_run") else record
 
 
 class PagesStream(_Child):
@@ -512,6 +514,7 @@ class PageContentsStream(_Child):
                 "page_updatedAt": updated,
                 "content": None,
                 "dry_run_reason": reason,
+                "dry_run": True,
             }
             return
         try:

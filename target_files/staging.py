@@ -48,6 +48,14 @@ def require(record: t.Mapping[str, t.Any], stream: str, *keys: str) -> None:
         raise InvalidRecord(f"`{stream}` record without {', '.join(missing)}", dict(record))
 
 
+def refuse_dry_run(record: t.Mapping[str, t.Any]) -> None:
+    """tap-coda's dry run says what it would export and read but fetches nothing: written
+    out, it would replace every page and table with an empty file and become `latest`."""
+    if record.get("dry_run"):
+        msg = "the input is a tap-coda dry run (a plan, no content), not a backup"
+        raise InvalidRecord(msg, dict(record))
+
+
 @dataclass
 class ContentStage:
     """One exported page file."""
@@ -236,11 +244,7 @@ class Staging:
 
     def add_page_content(self, record: dict[str, t.Any]) -> None:
         require(record, "page_contents", "doc_id", "page_id", "format")
-        if "dry_run_reason" in record:
-            # tap-coda's dry run names what it would export but exports nothing: written
-            # out, it would replace every page with an empty file.
-            msg = "the input is a tap-coda dry run (pages without content), not a backup"
-            raise InvalidRecord(msg, dict(record))
+        refuse_dry_run(record)
         page = self.page(str(record["doc_id"]), str(record["page_id"]))
         fmt = str(record["format"])
         self.formats_seen.add(fmt)
@@ -326,6 +330,7 @@ class Staging:
 
     def add_table_sync(self, record: dict[str, t.Any]) -> None:
         require(record, "table_syncs", "doc_id", "table_id")
+        refuse_dry_run(record)
         table = self.table(str(record["doc_id"]), str(record["table_id"]))
         table.seen_data = True
         table.sync = dict(record)

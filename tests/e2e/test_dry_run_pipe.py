@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.fakecoda import FakeCoda, FakeConfig, build_demo_workspace
 from tests.helpers import FAST_TAP, run_pipe
 
 TOKEN = "fake-token-dry-run-pipe-4c"
 
 
-def test_a_dry_run_piped_into_target_files_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("formats", [["markdown"], []], ids=["pages", "tables-only"])
+def test_a_dry_run_piped_into_target_files_is_refused(tmp_path: Path, formats: list) -> None:
     with FakeCoda(build_demo_workspace(), FakeConfig(token=TOKEN)) as fake:
         output = tmp_path / "backups"
         result = run_pipe(
-            {**FAST_TAP, "api_url": fake.url, "dry_run": True},
+            {**FAST_TAP, "api_url": fake.url, "dry_run": True, "page_formats": formats},
             {"output_dir": str(output)},
             tmp_path / "work",
             token=TOKEN,
@@ -22,7 +25,8 @@ def test_a_dry_run_piped_into_target_files_is_refused(tmp_path: Path) -> None:
         )
         assert fake.count(method="POST") == 0
     # (the tap may see a broken pipe once the target has refused the input)
-    assert result.tap_output is not None and result.tap_output.of("page_contents")
+    assert result.tap_output is not None
+    assert all(r["dry_run"] for r in result.tap_output.of("table_syncs"))
     assert result.target_returncode == 1
     errors = [line for line in result.target_stderr.splitlines() if "ERROR" in line]
     assert len(errors) == 1 and "dry run" in errors[0]
