@@ -28,7 +28,7 @@ from tests.fakecoda.render import export_content
 from tests.helpers import FAST_TAP, PipeResult, run_pipe
 
 if t.TYPE_CHECKING:
-    from tests.fakecoda import Doc, Page, Table, Workspace
+    from tests.fakecoda import Doc, Page, Row, Table, Workspace
 
 #: Distinctive, so a leak into any file or log is easy to find.
 TOKEN = "tok-TREE-sEcReT-3b9e27c1"
@@ -118,6 +118,20 @@ def assert_cell(got: str, value: t.Any) -> None:
         assert json.loads(got) == value, got
         if not has_float(value):
             assert got == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def assert_csv_row(
+    got_row: list[str], ws: Workspace, doc: Doc, table: Table, row: Row, *, base: str, where: str
+) -> None:
+    """One CSV line against the fake's row: the six `_row_*` cells, then one per column."""
+    api = ws.api_row(doc, table, row, "simpleWithArrays", base=base)
+    want = [api[k] for k in ROW_KEYS] + [api["values"][c.id] for c in table.columns]
+    assert len(got_row) == len(want), (where, row.id)
+    for i, (got, value) in enumerate(zip(got_row, want, strict=True)):
+        try:
+            assert_cell(got, value)
+        except AssertionError as exc:
+            raise AssertionError(f"{where} row {row.id} cell {i}: {exc}") from None
 
 
 # -- finding things in the tree by id -----------------------------------------------------
@@ -305,14 +319,7 @@ def test_every_table_and_view_csv_cell_by_cell(backup: Backup) -> None:
         rows = ws.rows_of(doc, table)
         assert len(lines) - 1 == len(rows), path
         for got_row, row in zip(lines[1:], rows, strict=True):
-            api = ws.api_row(doc, table, row, "simpleWithArrays", base=base)
-            want = [api[k] for k in ROW_KEYS] + [api["values"][c.id] for c in table.columns]
-            assert len(got_row) == len(want), (path.name, row.id)
-            for i, (got, value) in enumerate(zip(got_row, want, strict=True)):
-                try:
-                    assert_cell(got, value)
-                except AssertionError as exc:
-                    raise AssertionError(f"{path.name} row {row.id} cell {i}: {exc}") from None
+            assert_csv_row(got_row, ws, doc, table, row, base=base, where=path.name)
     assert any(not ws.rows_of(d, tb) for d, tb in tables)  # an empty table has its header
     assert any(len(tb.columns) > 100 for _, tb in tables)
 

@@ -22,8 +22,7 @@ from pathlib import Path
 from target_files import layout
 from tests.e2e.test_backup_tree import (
     FORMATS,
-    ROW_KEYS,
-    assert_cell,
+    assert_csv_row,
     check_header,
     doc_dir,
     exportable,
@@ -110,14 +109,7 @@ def _check_table(tree: Tree, doc: Doc, table: Table, covered: bool) -> None:
     else:
         assert len(lines) - 1 == len(rows), (table.id, len(lines) - 1, len(rows))
     for got_row, row in zip(lines[1:], rows, strict=False):
-        api = ws.api_row(doc, table, row, "simpleWithArrays", base=base)
-        want = [api[k] for k in ROW_KEYS] + [api["values"][c.id] for c in table.columns]
-        assert len(got_row) == len(want), (table.id, row.id)
-        for i, (got, value) in enumerate(zip(got_row, want, strict=True)):
-            try:
-                assert_cell(got, value)
-            except AssertionError as exc:
-                raise AssertionError(f"{table.id} row {row.id} cell {i}: {exc}") from None
+        assert_csv_row(got_row, ws, doc, table, row, base=base, where=table.id)
 
 
 def check_run(
