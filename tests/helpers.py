@@ -60,6 +60,20 @@ class SingerOutput:
         return self.records.get(stream, [])
 
 
+def tap_command(
+    config: dict[str, Any], workdir: Path, state: dict[str, Any] | None = None
+) -> list[str]:
+    """`tap-coda --config … [--state …]`, the files written into `workdir`."""
+    config_file = workdir / "tap-config.json"
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    args = [script("tap-coda"), "--config", str(config_file)]
+    if state is not None:
+        state_file = workdir / "tap-state.json"
+        state_file.write_text(json.dumps(state), encoding="utf-8")
+        args += ["--state", str(state_file)]
+    return args
+
+
 def run_tap(
     config: dict[str, Any],
     tmp_path: Path,
@@ -68,13 +82,7 @@ def run_tap(
     state: dict[str, Any] | None = None,
     timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
-    config_file = tmp_path / "tap-config.json"
-    config_file.write_text(json.dumps(config), encoding="utf-8")
-    args = [script("tap-coda"), "--config", str(config_file)]
-    if state is not None:
-        state_file = tmp_path / "tap-state.json"
-        state_file.write_text(json.dumps(state), encoding="utf-8")
-        args += ["--state", str(state_file)]
+    args = tap_command(config, tmp_path, state)
     return subprocess.run(
         args, capture_output=True, text=True, env=child_env(token), timeout=timeout, check=False
     )
@@ -123,15 +131,9 @@ def run_pipe(
     Configs, state and logs are written to `workdir`, which must not be the output dir.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    tap_cfg = workdir / "tap-config.json"
-    tap_cfg.write_text(json.dumps(tap_config), encoding="utf-8")
     target_cfg = workdir / "target-config.json"
     target_cfg.write_text(json.dumps(target_config), encoding="utf-8")
-    tap_args = [script("tap-coda"), "--config", str(tap_cfg)]
-    if state is not None:
-        state_file = workdir / "tap-state.json"
-        state_file.write_text(json.dumps(state), encoding="utf-8")
-        tap_args += ["--state", str(state_file)]
+    tap_args = tap_command(tap_config, workdir, state)
     tapped = workdir / "tap-output.jsonl"
     tap_log, target_log = workdir / "tap.stderr", workdir / "target.stderr"
     procs: list[subprocess.Popen[bytes]] = []

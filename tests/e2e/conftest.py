@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakecoda import FakeCoda, FakeConfig
-from tests.helpers import FAST_TAP
+from tests.helpers import FAST_TAP, script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Distinctive, so a leak into any file or log is easy to find.
@@ -24,12 +22,9 @@ FAST_TAP_SETTINGS = FAST_TAP
 
 
 def console_script(name: str) -> str:
-    """The installed script next to this interpreter (the project's venv), else PATH."""
-    candidate = Path(sys.executable).parent / name
-    if candidate.is_file():
-        return str(candidate)
-    found = shutil.which(name)
-    if not found:
+    """`tests.helpers.script`, skipping the test when the script is not installed."""
+    found = script(name)
+    if not Path(found).is_file():
         pytest.skip(f"{name} is not installed (pip install -e .)")
     return found
 
