@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import decimal
 import email.utils
-import logging
 import random
 import threading
 import time
@@ -37,8 +36,6 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
     from tap_coda.ledger import RunLedger
-
-LOGGER = logging.getLogger("tap-coda")
 
 #: Coda's published limits, per user, in requests per 6 seconds (NOTES.md §9).
 DEFAULT_RATE_LIMITS = {"read": 100, "write": 10, "list_docs": 4}
@@ -278,7 +275,6 @@ class CodaStream(RESTStream[str]):
         self._tap.rate_limits.acquire(  # type: ignore[attr-defined]
             rate_class_of(prepared_request.method or "GET", prepared_request.url or "")
         )
-        self.ledger.count_request()
         try:
             return super()._request(prepared_request, context)
         except CodaAuthError:

@@ -29,12 +29,7 @@ class RunLedger:
     table_outcomes: dict[tuple[str, str], TableOutcome] = field(default_factory=dict)
     #: doc id -> ids of pages holding a table whose rows or columns changed this run
     changed_table_pages: dict[str, set[str]] = field(default_factory=dict)
-    requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def count_request(self) -> None:
-        with self._lock:
-            self.requests += 1
 
     def record_failure(
         self,

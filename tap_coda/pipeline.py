@@ -12,7 +12,6 @@ run: only the timing of requests changes.
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,8 +21,6 @@ from tap_coda.export import export_page
 
 if t.TYPE_CHECKING:
     from tap_coda.client import CodaStream
-
-LOGGER = logging.getLogger("tap-coda")
 
 PageKey = tuple[str, str, str]  # doc id, page id, format
 #: Exports started but not yet taken by the stream: bounds memory on huge accounts.
