@@ -13,7 +13,7 @@ import time
 import typing as t
 from http import HTTPStatus
 
-from tap_coda.client import CodaClientError, CodaRequestError
+from tap_coda.client import CodaClientError, CodaRequestError, json_body
 
 if t.TYPE_CHECKING:
     from tap_coda.client import CodaStream
@@ -44,7 +44,7 @@ def export_page(
     """Export one page and return its text; raise `CodaRequestError` when it cannot be had."""
     deadline = time.monotonic() + timeout_s
     base = f"/docs/{doc_id}/pages/{page_id}/export"
-    started = stream.call("POST", base, json={"outputFormat": output_format}).json()
+    started = json_body(stream.call("POST", base, json={"outputFormat": output_format}))
     request_id = started["id"]
     status_path = f"{base}/{request_id}"
     sleep(first_wait_s)
@@ -56,7 +56,7 @@ def export_page(
             msg = f"export did not finish within {timeout_s:g} s"
             raise CodaRequestError(msg)
         try:
-            status = stream.call("GET", status_path).json()
+            status = json_body(stream.call("GET", status_path))
         except CodaClientError as exc:
             if getattr(exc.response, "status_code", None) != HTTPStatus.NOT_FOUND or polls > 20:
                 raise

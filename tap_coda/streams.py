@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import typing as t
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 
 import requests
 from singer_sdk import Stream
+from singer_sdk import singerlib as singer
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
 
 from tap_coda import schemas
 from tap_coda.client import (
@@ -22,6 +25,7 @@ from tap_coda.client import (
     CodaRequestError,
     CodaStream,
     describe_failure,
+    json_body,
 )
 from tap_coda.ledger import TableOutcome, fingerprint
 
@@ -102,7 +106,7 @@ class DocsStream(_Stream):
             return
         for doc_id in doc_ids:
             try:
-                yield self.call("GET", f"/docs/{doc_id}").json()
+                yield json_body(self.call("GET", f"/docs/{doc_id}"))
             except OBJECT_ERRORS as exc:
                 self.fail({"doc_id": doc_id}, exc, object_type="doc", object_id=doc_id, name=None)
 
@@ -156,7 +160,7 @@ class TablesStream(_Child):
                     if read
                     else self.call("GET", f"/docs/{doc_id}/tables/{ref['id']}")
                 )
-                table = response.json()
+                table = json_body(response)
             except OBJECT_ERRORS as exc:
                 self.fail(
                     context, exc, object_type="table", object_id=ref["id"], name=ref.get("name")
@@ -275,6 +279,7 @@ class RowsStream(_Child):
 
     _sync_token: str | None = None
     _paginator: t.Any = None
+    _latest_row: Record | None = None
 
     def get_new_paginator(self) -> t.Any:
         self._paginator = super().get_new_paginator()
@@ -366,7 +371,9 @@ class RowsStream(_Child):
                 emitted += 1
                 max_created = max(max_created, row.get("createdAt") or "")
                 yield row
+            self._flush_bookmark(context)
         except OBJECT_ERRORS as exc:
+            self._flush_bookmark(context)
             self.fail(
                 context,
                 exc,
@@ -397,6 +404,54 @@ class RowsStream(_Child):
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         assert context is not None
         return {**row, "doc_id": context["doc_id"], "table_id": context["table_id"]}
+
+    # -- the per-row path ---------------------------------------------------------------
+    # Rows are nearly all of a backup's records. singer-sdk's generic per-record work
+    # (walking the selection mask through every value of every row, and moving the
+    # replication-key bookmark once per row) was about 40 % of the tap's CPU. The two
+    # private hooks below keep its results and drop the per-row cost; both fall back to
+    # singer-sdk whenever the simple case does not hold. tests/test_rows_fast_path.py
+    # compares them with singer-sdk's own path, so a singer-sdk change that breaks them
+    # fails there.
+
+    @cached_property
+    def _plain_records(self) -> bool:
+        """Every property selected, no stream map or flattening, no type conforming: a
+        row is emitted exactly as received (what singer-sdk's path would produce)."""
+        maps = self.stream_maps
+        return (
+            self.TYPE_CONFORMANCE_LEVEL == TypeConformanceLevel.NONE
+            and all(self.mask.values())
+            and len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and maps[0].stream_alias == self.name
+            and not maps[0].flattening_enabled
+        )
+
+    def _generate_record_messages(self, record: Record) -> t.Iterator[singer.RecordMessage]:
+        if not self._plain_records:
+            yield from super()._generate_record_messages(record)
+            return
+        yield singer.RecordMessage(
+            stream=self.name,
+            record=record,
+            version=self._stream_version,
+            time_extracted=datetime.now(timezone.utc),
+        )
+
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Context | None = None
+    ) -> None:
+        # The bookmark of an unsorted stream ends at the largest `updatedAt` it saw; keep
+        # that row and hand it to singer-sdk once, when the table's rows are done.
+        best = self._latest_row
+        if best is None or (latest_record.get("updatedAt") or "") >= (best.get("updatedAt") or ""):
+            self._latest_row = latest_record
+
+    def _flush_bookmark(self, context: Context) -> None:
+        if self._latest_row is not None:
+            super()._increment_stream_state(self._latest_row, context=context)
+            self._latest_row = None
 
 
 class TableSyncsStream(_Child):

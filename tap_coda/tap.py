@@ -15,7 +15,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from tap_coda.client import DEFAULT_RATE_LIMITS, CodaAuthError, RateLimits
+from tap_coda.client import DEFAULT_RATE_LIMITS, CodaAuthError, RateLimits, json_body
 from tap_coda.export import export_page
 from tap_coda.ledger import RunLedger
 from tap_coda.pipeline import ExportPipeline, TableReadAhead, page_bookmarks
@@ -247,7 +247,7 @@ class TapCoda(Tap):
         """One cheap call first, so a wrong token ends the run with one line."""
         docs = self.streams["docs"]
         assert isinstance(docs, DocsStream)
-        user = docs.call("GET", "/whoami").json()
+        user = json_body(docs.call("GET", "/whoami"))
         self.logger.info("Backing up as %s", user.get("name") or "an unnamed user")
         if user.get("scoped"):
             self.logger.warning("This token is restricted: only what it can reach is backed up")
