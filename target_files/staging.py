@@ -320,12 +320,15 @@ class Staging:
             table.early_rows = 0
 
     def _write_row(self, table: TableStage, record: t.Mapping[str, t.Any]) -> None:
-        ids = table.column_ids or []
-        _, writer = self._files.get(table.csv_path)
-        writer.writerow(csvfile.row_cells(record, ids))
         values = record.get("values")
-        if isinstance(values, dict) and not values.keys() <= table.column_set:
+        if values is not None and type(values) is not dict:
+            # The row is kept (its own fields, empty cells) and reported.
+            self.add_invalid("rows", record, f"`values` is not an object: {values!r:.60}")
+            record = {**record, "values": None}
+        elif values and not values.keys() <= table.column_set:
             table.unknown_ids.update(str(k) for k in values if k not in table.column_set)
+        _, writer = self._files.get(table.csv_path)
+        writer.writerow(csvfile.row_cells(record, table.column_ids or ()))
         table.rows += 1
 
     def add_table_sync(self, record: dict[str, t.Any]) -> None:

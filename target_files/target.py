@@ -53,6 +53,7 @@ from singer_sdk.exceptions import (
 )
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.io_base import SingerReader
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.plugin_base import _ConfigInput
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
@@ -267,6 +268,7 @@ class TargetFiles(Target):
         self._held_state: dict | None = None
         self._committing = False
         self._schemas: dict[str, dict] = {}
+        self._plain_sinks: dict[t.Any, sinks.FilesSink | None] = {}
         super().__init__(**kwargs)
         run_id = self.config.get("run_id")
         if run_id and (problem := run_id_problem(str(run_id))):
@@ -301,6 +303,41 @@ class TargetFiles(Target):
         return super().get_sink(
             stream_name, record=record, schema=schema, key_properties=key_properties
         )
+
+    # -- the per-row path ------------------------------------------------------------
+    # Rows are nearly all of a backup's records. For them singer-sdk's generic steps
+    # (copy the record, run the identity map, look for `_sdc_` fields, check the drain
+    # rules) cost more than writing the CSV row; with no maps, no flattening and no
+    # metadata they change nothing, so rows skip them. tests/test_rows_fast_path.py
+    # checks that the tree is the same either way.
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        stream = message_dict.get("stream")
+        sink = self._plain_sinks.get(stream, False)
+        if sink is False:
+            sink = self._plain_sinks[stream] = self._plain_sink(stream)
+        record = message_dict.get("record")
+        if sink is None or type(record) is not dict:
+            super()._process_record_message(message_dict)
+            return
+        sink.write_plain(record)
+
+    def _plain_sink(self, stream: t.Any) -> sinks.FilesSink | None:
+        """The rows sink when nothing would transform its records; None otherwise."""
+        maps = self.mapper.stream_maps.get(stream) if isinstance(stream, str) else None
+        if not maps or len(maps) != 1:
+            return None
+        only = maps[0]
+        if type(only) is not SameRecordTransform or only.stream_alias != stream:
+            return None
+        if only.flattening_enabled or self.config.get("add_record_metadata"):
+            return None
+        sink = self._sinks_active.get(stream)
+        return sink if isinstance(sink, sinks.RowsSink) else None
+
+    def _process_schema_message(self, message_dict: dict) -> None:
+        self._plain_sinks.clear()  # a new schema may bring new maps or a new sink
+        super()._process_schema_message(message_dict)
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         sink_class = sinks.sink_class_for(stream_name, self._schemas.get(stream_name))

@@ -1107,3 +1107,43 @@ def test_a_record_that_breaks_its_schema_is_kept_and_reported(tmp_path: Path) ->
         == old.with_name(old.name + ".csv").stat().st_ino
     )
     assert manifest_index(second)[t1.table["id"]]["status"] == "failed"
+
+
+def test_rows_skip_no_step_that_changes_them(tmp_path: Path) -> None:
+    """Rows take a short path through the target (no copy, no identity map); with
+    `add_record_metadata` they take singer-sdk's whole path. The CSVs must not differ."""
+    ws = first_workspace()
+    text = lines(tap_messages(ws))
+    runs = {}
+    for name, extra in (("short", {}), ("sdk", {"add_record_metadata": True})):
+        out = tmp_path / name
+        res = run_target(write_config(tmp_path, out, **extra), text)
+        assert res.returncode == 0, res.stderr
+        runs[name] = latest(out)
+    tables = [(d, tb) for d in ws.docs for tb in d.tables]
+    assert tables
+    for d, tb in tables:
+        base = table_base(runs["short"], d, tb)
+        csv_path = base.with_name(base.name + ".csv")
+        sdk_base = table_base(runs["sdk"], d, tb)
+        assert read_csv(csv_path) == expected_csv(tb)
+        assert csv_path.read_bytes() == sdk_base.with_name(sdk_base.name + ".csv").read_bytes()
+
+
+def test_a_row_whose_values_is_not_an_object_is_kept_and_reported(tmp_path: Path) -> None:
+    ws = first_workspace()
+    doc = ws.docs[0]
+    tb = doc.tables[0]
+    bad = tb.rows[1]
+    bad["values"] = ["not", "an", "object"]
+    out = tmp_path / "out"
+    res = run_target(write_config(tmp_path, out), lines(tap_messages(ws)))
+    assert res.returncode == 0, res.stderr
+    run = latest(out)
+    summary = load(run / "summary.json")
+    (invalid,) = [f for f in summary["failures"] if f["object_type"] == "record"]
+    assert invalid["object_id"] == bad["id"] and "`values` is not an object" in invalid["error"]
+    base = table_base(run, doc, tb)
+    got = read_csv(base.with_name(base.name + ".csv"))
+    bad["values"] = {}  # the row is kept with its own fields and empty cells
+    assert got == expected_csv(tb)
