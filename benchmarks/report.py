@@ -384,6 +384,24 @@ def cpu_section(cpu: dict[str, Any]) -> list[str]:
         "`limit=500&valueFormat=simpleWithArrays`.",
         "",
     ]
+    runs = {
+        name: {size: pt.get("runs") for size, pt in by_size.items()}
+        for name, by_size in cpu["points"].items()
+    }
+    if any(len(r or ()) > 1 for by_size in runs.values() for r in by_size.values()):
+        out += [
+            "Each pipeline ran several times at each size, interleaved with the others; the "
+            "run with the least CPU is the one above (on a shared machine a neighbour only "
+            "ever adds CPU). CPU of every run (s):",
+            "",
+        ]
+        for name, by_size in runs.items():
+            each = "; ".join(
+                f"{int(size):,} rows: " + ", ".join(f"{c:.2f}" for c in (r or ()))
+                for size, r in by_size.items()
+            )
+            out.append(f"- {name}: {each}")
+        out.append("")
     return out
 
 

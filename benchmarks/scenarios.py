@@ -39,13 +39,14 @@ class Sizes:
     tables: int
     rows: int
     cpu_rows: tuple[int, int]  # two sizes: CPU per row is the slope between them
+    cpu_repeats: int  # runs per pipeline and size; the least CPU is kept
     memory_rows: int
 
 
 FULL = Sizes(docs=4, pages=100, tables=30, rows=100_000, cpu_rows=(20_000, 100_000),
-             memory_rows=1_000_000)  # fmt: skip
+             cpu_repeats=3, memory_rows=1_000_000)  # fmt: skip
 QUICK = Sizes(docs=2, pages=8, tables=6, rows=5_000, cpu_rows=(2_000, 10_000),
-              memory_rows=100_000)  # fmt: skip
+              cpu_repeats=1, memory_rows=100_000)  # fmt: skip
 
 
 def coda_config(limits: RateLimits | None = None, **overrides: Any) -> FakeConfig:
@@ -506,21 +507,30 @@ def cpu(sizes: Sizes, workdir: Path, timeout: float) -> dict[str, Any]:
         ws = _one_table_workspace(rows)
         fake = start_fake(ws, cpu_config())
         try:
-            for name, runner in (("ours", run_ours), ("naive", run_naive), ("bare", run_bare)):
-                where = workdir / f"cpu-{rows}" / name
-                where.mkdir(parents=True, exist_ok=True)
-                fake.reset_log()
-                stats = runner(fake, where, timeout)
-                written = _rows_written(name, where, fake.workspace)
-                points[name][rows] = {
-                    "ok": stats.ok() and written == rows,
-                    "rows_written": written,
-                    "wall": stats.wall,
-                    "cpu": sum(p.cpu for p in stats.procs.values()),
-                    "cpu_by_process": {n: p.cpu for n, p in stats.procs.items()},
-                    "rss_mb": {n: p.maxrss_kb / 1024 for n, p in stats.procs.items()},
-                    "requests": fake.count(),
-                }
+            # Interleaved repeats, the least CPU of each kept: on a shared machine a
+            # neighbour only ever adds CPU time, so the minimum is the least disturbed.
+            for attempt in range(sizes.cpu_repeats):
+                for name, runner in (("ours", run_ours), ("naive", run_naive), ("bare", run_bare)):
+                    where = workdir / f"cpu-{rows}" / f"{name}-{attempt}"
+                    where.mkdir(parents=True, exist_ok=True)
+                    fake.reset_log()
+                    stats = runner(fake, where, timeout)
+                    written = _rows_written(name, where, fake.workspace)
+                    point = {
+                        "ok": stats.ok() and written == rows,
+                        "rows_written": written,
+                        "wall": stats.wall,
+                        "cpu": sum(p.cpu for p in stats.procs.values()),
+                        "cpu_by_process": {n: p.cpu for n, p in stats.procs.items()},
+                        "rss_mb": {n: p.maxrss_kb / 1024 for n, p in stats.procs.items()},
+                        "requests": fake.count(),
+                    }
+                    best = points[name].get(rows)
+                    runs = (best["runs"] if best else []) + [round(point["cpu"], 3)]
+                    ok = point["ok"] and (best is None or best["ok"])
+                    if best is None or point["cpu"] < best["cpu"]:
+                        best = point
+                    points[name][rows] = best | {"runs": runs, "ok": ok}
         finally:
             fake.stop()
     small, large = sizes.cpu_rows
