@@ -28,7 +28,9 @@ if t.TYPE_CHECKING:
 
     from tap_coda.client import CodaStream
 
-DEFAULT_CONCURRENCY = 8
+#: Workers per pool. Pacing, not this, keeps a run within Coda's limits; 16 lets a doc's
+#: getTable and column reads go in about one round trip (8 took twice as long).
+DEFAULT_CONCURRENCY = 16
 
 
 class _QuietUnsortedNotice(logging.Filter):
@@ -175,8 +177,9 @@ class TapCoda(Tap):
             "max_concurrency",
             th.IntegerType,
             default=DEFAULT_CONCURRENCY,
-            description="Page exports and listings in flight at once (1: strictly one "
-            "request at a time). Output is the same whatever the value.",
+            description="Workers for page exports and page listings, and as many reading "
+            "tables and columns ahead. Whatever the value, pacing keeps Coda's limits and "
+            "the output is the same.",
         ),
         th.Property(
             "rate_limit_reads",

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tap_coda.tap import DEFAULT_CONCURRENCY
 from tests.fakecoda import FakeCoda, FakeConfig, build_test_workspace
 from tests.helpers import FAST_TAP, run_tap
 
@@ -49,7 +50,7 @@ def test_concurrent_run_emits_exactly_what_a_sequential_run_emits(tmp_path: Path
             else []
         )
         concurrent = (
-            normalized_stdout(fake, tmp_path / "many", 8)
+            normalized_stdout(fake, tmp_path / "many", DEFAULT_CONCURRENCY)
             if (tmp_path / "many").mkdir() is None
             else []
         )
