@@ -12,15 +12,18 @@ run: only the timing of requests changes.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from tap_coda.client import CodaRequestError
+from tap_coda.client import CodaRequestError, json_body
 from tap_coda.export import export_page
 
 if t.TYPE_CHECKING:
     from tap_coda.client import CodaStream
+
+logger = logging.getLogger(__name__)
 
 PageKey = tuple[str, str, str]  # doc id, page id, format
 #: Exports started but not yet taken by the stream: bounds memory on huge accounts.
@@ -110,6 +113,27 @@ class ExportPipeline:
                             return
                         self._submit((doc_id, page["id"], output_format), counted=True)
 
+    def prefetch(self, doc_id: str, page_id: str) -> None:
+        """Start a page's exports ahead: a table on it changed, so the page will be exported
+        again once that table's rows are read; started here, the export is not on the
+        sync's path. Only canvas pages the run backs up; skipped (the export then starts
+        when the page's turn comes) while too many results wait unread."""
+        listing = self._listings.get(doc_id)
+        if listing is None or self._stop.is_set():
+            return
+        # Runs now if the doc's pages are listed, else on the listing thread once they are.
+        listing.add_done_callback(lambda done: self._prefetch_listed(done, doc_id, page_id))
+
+    def _prefetch_listed(self, listing: Future[list[dict]], doc_id: str, page_id: str) -> None:
+        if listing.cancelled() or listing.exception() is not None or self._stop.is_set():
+            return
+        page = next((p for p in listing.result() if p.get("id") == page_id), None)
+        if page is None or page.get("contentType") != "canvas" or not self._keep_page(page):
+            return
+        for output_format in self._formats:
+            if self._pending.acquire(blocking=False):
+                self._submit((doc_id, page_id, output_format), counted=True)
+
     def pages(self, doc_id: str) -> list[dict] | None:
         """The doc's page listing (raises what listing raised); None if not prefetched."""
         listing = self._listings.get(doc_id)
@@ -180,11 +204,13 @@ class TableReadAhead:
         *,
         workers: int,
         keep_table: t.Callable[[dict], bool],
+        on_table: t.Callable[[str, dict, list[dict]], None] | None = None,
         window: int = 3,
     ) -> None:
         self._tables_stream = tables_stream
         self._columns_stream = columns_stream
         self._keep_table = keep_table
+        self._on_table = on_table
         self._window = window
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coda-read")
         self._lock = threading.Lock()
@@ -204,16 +230,42 @@ class TableReadAhead:
 
     def _read_doc(self, doc_id: str) -> list[dict]:
         refs = list(self._tables_stream.request_records({"doc_id": doc_id}))
+        reads = []
         with self._lock:
             for ref in filter(self._keep_table, refs):
                 where = {"doc_id": doc_id, "table_id": ref["id"]}
-                self._futures[("table", doc_id, ref["id"])] = self._pool.submit(
+                table = self._futures[("table", doc_id, ref["id"])] = self._pool.submit(
                     self._tables_stream.call, "GET", f"/docs/{doc_id}/tables/{ref['id']}"
                 )
-                self._futures[("columns", doc_id, ref["id"])] = self._pool.submit(
+                columns = self._futures[("columns", doc_id, ref["id"])] = self._pool.submit(
                     lambda where=where: list(self._columns_stream.request_records(where))
                 )
+                reads.append((table, columns))
+        if self._on_table is not None:  # outside the lock: a done future calls back at once
+            for table, columns in reads:
+                self._when_both_read(doc_id, table, columns)
         return refs
+
+    def _when_both_read(self, doc_id: str, table: Future[t.Any], columns: Future[t.Any]) -> None:
+        """Call `on_table` once a table's `getTable` and columns are both in (on whichever
+        worker finishes last); a read that failed is left to the stream to report."""
+        left, gate = [2], threading.Lock()
+
+        def arrived(_done: Future[t.Any]) -> None:
+            with gate:
+                left[0] -= 1
+                if left[0]:
+                    return
+            if table.cancelled() or columns.cancelled():
+                return
+            if table.exception() is None and columns.exception() is None:
+                try:
+                    self._on_table(doc_id, json_body(table.result()), columns.result())  # type: ignore[misc]
+                except Exception:  # a hint only: the sync decides and reports as before
+                    logger.debug("Read-ahead hook failed for a table of %s", doc_id, exc_info=True)
+
+        table.add_done_callback(arrived)
+        columns.add_done_callback(arrived)
 
     def take(self, *key: str) -> Future[t.Any] | None:
         """The read for this key (its result raises what the read raised); None if not read

@@ -301,8 +301,9 @@ class RowsStream(_Child):
         finally:
             self._sync_token = None
 
-    def _plan(self, context: Context, previous: dict) -> str:
-        fp = self.ledger.column_fingerprints.get((context["doc_id"], context["table_id"]))
+    def plan(self, context: Context, previous: t.Mapping[str, t.Any], fp: str | None) -> str:
+        """How a table's rows are read: `full`, `delta` or `unchanged`, from its rows
+        bookmark (`previous`), its `getTable` (in `context`) and its columns' fingerprint."""
         same_shape = fp is not None and previous.get("columns_fingerprint") == fp
         # A renamed page changes every row's browserLink (it carries the page's name)
         # while no updatedAt moves: the table's own browserLink tells.
@@ -349,8 +350,8 @@ class RowsStream(_Child):
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
         state = self.get_context_state(context)
-        mode = self._plan(context, state)
         key = (context["doc_id"], context["table_id"])
+        mode = self.plan(context, state, self.ledger.column_fingerprints.get(key))
         if self.config.get("dry_run"):
             # Say what a run would do (a delta may still turn full once read); read nothing.
             self.ledger.table_outcomes[key] = TableOutcome(mode, 0)

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import run_coda_backup
-from tests.fakecoda import FakeCoda, FakeConfig, Workspace
+from tests.fakecoda import FakeCoda, FakeConfig, Fault, Workspace
 from tests.fakecoda.builders import BUILD_START, TEXT, Builder, fmt, select
 from tests.fakecoda.workspace import FakeClock
 from tests.helpers import FAST_TAP, PipeResult, run_pipe
@@ -583,3 +583,39 @@ def test_incremental_runs_chain_on_the_state_each_one_prints(
     assert third.final_state
     assert len([p for p in output.iterdir() if p.is_dir() and not p.is_symlink()]) == 4
     assert_same_tree(latest_run(output), latest_run(fresh))
+
+
+def test_a_changed_tables_page_is_exported_ahead_and_dropped_if_its_rows_fail(
+    baseline: Baseline, tmp_path: Path
+) -> None:
+    """The export of a page holding a changed table starts as soon as the table's
+    `getTable` shows the change, before its rows are read (tap_coda/pipeline.py). Here the
+    rows then cannot be read: the export happened all the same, which proves it started
+    ahead, and its content is dropped, so the page keeps its earlier copy."""
+    ws = small_workspace()
+    table_on_page(ws)
+    glossary = obj(ws, "table.glossary")
+    page_key = (doc_of(ws, "page.glossary"), obj(ws, "page.glossary").id)
+    fault = Fault("status", path_re=f"/tables/{glossary.id}/rows", method="GET", status=403)
+    config = FakeConfig(token=TOKEN, page_clamp=3, faults=[fault])
+    output = tmp_path / "incremental"
+    shutil.copytree(baseline.output, output, symlinks=True)
+    with FakeCoda(ws, config, port=baseline.port) as fake:
+        target = {"output_dir": str(output), "fsync": False}
+        result = run_pipe(
+            tap_config(fake), target, tmp_path / "w", token=TOKEN, state=baseline.state, tee=True
+        )
+        log = list(fake.log)
+    assert result.tap_returncode == 0 and result.target_returncode == 0, result.tap_stderr
+    assert result.tap_output is not None
+    (sync,) = [s for s in result.tap_output.of("table_syncs") if s["table_id"] == glossary.id]
+    assert sync["mode"] == "failed"
+    assert all(e.status == 403 for e in rows_requests(log) if glossary.id in e.path)
+    assert export_posts(log) == [page_key] * len(FORMATS)  # started ahead, nothing else
+    assert result.tap_output.of("page_contents") == []  # ... and its content dropped
+    new_run, old_run = latest_run(output), latest_run(baseline.output)
+    assert new_run != old_run
+    new_pages = {p.relative_to(new_run): p for p in new_run.rglob("*.md")}
+    assert new_pages
+    for rel, path in new_pages.items():
+        assert path.read_bytes() == (old_run / rel).read_bytes(), rel
