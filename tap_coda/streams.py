@@ -280,6 +280,7 @@ class RowsStream(_Child):
     _sync_token: str | None = None
     _paginator: t.Any = None
     _latest_row: Record | None = None
+    _extracted_at: datetime | None = None
 
     def get_new_paginator(self) -> t.Any:
         self._paginator = super().get_new_paginator()
@@ -404,7 +405,13 @@ class RowsStream(_Child):
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         assert context is not None
-        return {**row, "doc_id": context["doc_id"], "table_id": context["table_id"]}
+        row["doc_id"], row["table_id"] = context["doc_id"], context["table_id"]
+        return row
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        # Every row of a page was extracted when the page arrived: one clock read a page.
+        self._extracted_at = datetime.now(timezone.utc)
+        yield from super().parse_response(response)
 
     # -- the per-row path ---------------------------------------------------------------
     # Rows are nearly all of a backup's records. singer-sdk's generic per-record work
@@ -437,7 +444,7 @@ class RowsStream(_Child):
             stream=self.name,
             record=record,
             version=self._stream_version,
-            time_extracted=datetime.now(timezone.utc),
+            time_extracted=self._extracted_at or datetime.now(timezone.utc),
         )
 
     def _increment_stream_state(

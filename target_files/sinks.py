@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import typing as t
+from functools import cached_property
 
 import fastjsonschema
 from singer_sdk.exceptions import InvalidRecord
@@ -104,17 +105,6 @@ class FilesSink(RecordSink):
     def process_record(self, record: dict, context: dict) -> None:
         self.handle(record)
 
-    def write_plain(self, record: dict[str, t.Any]) -> None:
-        """singer-sdk's per-record steps for a stream without stream maps, flattening or
-        `_sdc_` metadata, where copying, mapping and drain checks have nothing to do
-        (see `TargetFiles._process_record_message`)."""
-        self._validate_and_parse(record)
-        self._singer_validate_message(record)
-        self.tally_record_read()
-        self.handle(record)
-        self.record_counter_metric.increment()
-        self.tally_record_written()
-
     def handle(self, record: dict[str, t.Any]) -> None:
         raise NotImplementedError
 
@@ -181,6 +171,22 @@ class RowsSink(FilesSink):
 
     def handle(self, record: dict[str, t.Any]) -> None:
         self.staging.add_row(record)
+
+    def write_plain(self, record: dict[str, t.Any]) -> None:
+        """A row with no stream map, flattening or `_sdc_` metadata to apply (see
+        `TargetFiles._process_record_message`). Of singer-sdk's per-record steps only the
+        tallies are left: no schema check (above), date-times are kept as sent, and the
+        key properties are the ids `Staging.add_row` requires."""
+        if not self._keys_are_ids:
+            self._singer_validate_message(record)
+        self.tally_record_read()
+        self.handle(record)
+        self.record_counter_metric.increment()
+        self.tally_record_written()
+
+    @cached_property
+    def _keys_are_ids(self) -> bool:
+        return set(self.key_properties or ()) <= {"doc_id", "table_id", "id"}
 
 
 class TableSyncsSink(FilesSink):

@@ -268,7 +268,7 @@ class TargetFiles(Target):
         self._held_state: dict | None = None
         self._committing = False
         self._schemas: dict[str, dict] = {}
-        self._plain_sinks: dict[t.Any, sinks.FilesSink | None] = {}
+        self._plain_sinks: dict[t.Any, sinks.RowsSink | None] = {}
         super().__init__(**kwargs)
         run_id = self.config.get("run_id")
         if run_id and (problem := run_id_problem(str(run_id))):
@@ -322,7 +322,7 @@ class TargetFiles(Target):
             return
         sink.write_plain(record)
 
-    def _plain_sink(self, stream: t.Any) -> sinks.FilesSink | None:
+    def _plain_sink(self, stream: t.Any) -> sinks.RowsSink | None:
         """The rows sink when nothing would transform its records; None otherwise."""
         maps = self.mapper.stream_maps.get(stream) if isinstance(stream, str) else None
         if not maps or len(maps) != 1:
