@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import logging
@@ -55,17 +56,40 @@ TOKEN_ENV = "CODA_API_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 class _RowBatchingWriter(MsgSpecWriter):
-    """singer-sdk's msgspec writer, flushing stdout after every message but RECORD.
+    """singer-sdk's msgspec writer, sending RECORDs in 64 KiB writes.
 
-    A flush per RECORD is a write(2) per row in the tap and a wake-up and a read(2) per
-    row in the target. RECORDs now leave in full buffers; SCHEMA, STATE and every other
-    message still flush, so nothing a STATE follows is held back, and so does the exit.
+    A write per RECORD is a write(2) per row in the tap and a wake-up and a read(2) per
+    row in the target; stdout's own buffer does not help where PYTHONUNBUFFERED is set,
+    as in many containers. RECORDs collect here; any other message (SCHEMA, STATE, …)
+    sends what is held, then itself, and flushes, so a STATE never overtakes a record.
     """
 
+    LIMIT = 1 << 16
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._held = bytearray()
+        atexit.register(self._send_quietly)  # records held when a run dies still go out
+
     def write_message(self, message: singer.Message) -> None:
-        sys.stdout.buffer.write(self.format_message(message))
-        if type(message) is not singer.RecordMessage:
-            sys.stdout.flush()
+        self._held += self.format_message(message)
+        if type(message) is not singer.RecordMessage or len(self._held) >= self.LIMIT:
+            self.send()
+
+    def send(self) -> None:
+        """Write what is held to stdout (resolved now: tests redirect it) and flush."""
+        out, data = sys.stdout.buffer, bytes(self._held)
+        self._held.clear()
+        while data:  # an unbuffered stdout may take part of a large write
+            written = out.write(data)
+            if not written:
+                raise BlockingIOError("stdout took no bytes")
+            data = data[written:]
+        out.flush()
+
+    def _send_quietly(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.send()
 
 
 class TapCoda(Tap):
