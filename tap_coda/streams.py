@@ -57,6 +57,14 @@ class _Stream(CodaStream):
             **fields,
         )
 
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> t.Iterable[Context | None]:
+        # singer-sdk makes (and copies) a child context for every record, children or
+        # not: for rows, once per row, for nothing.
+        if self.child_streams:
+            yield from super().generate_child_contexts(record, context)
+
     def guarded(
         self, context: Context, records: t.Iterable[dict], **fields: t.Any
     ) -> t.Iterator[dict]:
