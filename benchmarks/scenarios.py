@@ -43,7 +43,7 @@ class Sizes:
     memory_rows: int
 
 
-FULL = Sizes(docs=4, pages=100, tables=30, rows=100_000, cpu_rows=(20_000, 100_000),
+FULL = Sizes(docs=4, pages=100, tables=30, rows=100_000, cpu_rows=(20_000, 200_000),
              cpu_repeats=3, memory_rows=1_000_000)  # fmt: skip
 QUICK = Sizes(docs=2, pages=8, tables=6, rows=5_000, cpu_rows=(2_000, 10_000),
               cpu_repeats=1, memory_rows=100_000)  # fmt: skip
