@@ -10,7 +10,8 @@ Three singer-sdk defaults are changed for every sink here:
 - date-time strings are *not* parsed into `datetime` objects: the tree keeps the API's own
   strings (`2026-03-07T10:15:30.000Z` stays exactly that, not `…+00:00`);
 - a record that does not match its stream's schema is kept and recorded as a failure
-  (`validate_records: false` skips the check), instead of ending the whole run;
+  (`validate_records: false` skips the check), instead of ending the whole run; rows are
+  not checked against a schema at all (see `RowsSink`);
 - records that arrive as BATCH files (JSON Lines, optionally gzip) are read line by line
   and written like RECORD messages (a plain RecordSink would drop them silently).
 """
