@@ -24,7 +24,9 @@ def _default(obj: object) -> object:
 
 
 #: msgspec writes the same compact text as simplejson below (Decimal as its digits,
-#: non-ASCII kept, NaN as null) several times faster; it is the CSV cell path for arrays.
+#: non-ASCII kept) several times faster; it is the CSV cell path for arrays. Same text for
+#: JSON as `loads` parses it; a Python float, which parsing never makes, would print
+#: `1e16` where simplejson prints `1e+16` (tests/unit/test_csvfile.py).
 _COMPACT = msgspec.json.Encoder(enc_hook=_default, decimal_format="number")
 
 

@@ -8,8 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import simplejson
+from hypothesis import given
+from hypothesis import strategies as st
 
-from target_files import csvfile
+from target_files import csvfile, jsonio
 
 PREFIX = ["_row_id", "_row_name", "_row_index", "_created_at", "_updated_at", "_browser_link"]
 
@@ -185,3 +188,44 @@ def test_remap_by_column_id() -> None:
         "",
         "A",
     ]
+
+
+# -- compact JSON cells: msgspec must write what simplejson wrote --------------------------
+# The values are JSON as the target parses it (fractions and exponents as Decimal, never a
+# Python float): the text must stay byte for byte what the simplejson version wrote.
+
+_JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=False, allow_infinity=False, places=4),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20),
+)
+_JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _simplejson_compact(value: object) -> str:
+    return simplejson.dumps(
+        value, use_decimal=True, ensure_ascii=False, separators=(",", ":"), ignore_nan=True
+    )
+
+
+def test_compact_json_keeps_simplejsons_text_for_every_low_code_point() -> None:
+    text = "".join(chr(i) for i in range(0x300)) + "\u2028\u2029\ufeff\U0001f600"
+    value = jsonio.loads(
+        simplejson.dumps({"s": text, "n": [Decimal("1.50"), Decimal("1E+16"), Decimal("-0.0")]})
+    )
+    assert jsonio.compact(value) == _simplejson_compact(value)
+
+
+@given(_JSON_VALUES)
+def test_compact_json_keeps_simplejsons_text(value: object) -> None:
+    parsed = jsonio.loads(simplejson.dumps(value, use_decimal=True))
+    assert jsonio.compact(parsed) == _simplejson_compact(parsed)
