@@ -12,6 +12,7 @@ run: only the timing of requests changes.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import threading
 import typing as t
@@ -39,6 +40,17 @@ def page_bookmarks(state: t.Mapping[str, t.Any]) -> dict[PageKey, str]:
         value = partition.get("replication_key_value")
         if value and {"doc_id", "page_id", "format"} <= context.keys():
             marks[(context["doc_id"], context["page_id"], context["format"])] = value
+    return marks
+
+
+def rows_bookmarks(state: t.Mapping[str, t.Any]) -> dict[tuple[str, str], dict]:
+    """Each table's rows bookmark in the input state, copied (worker threads read it while
+    the sync updates the live state)."""
+    stream_state = (state.get("bookmarks") or {}).get("rows") or {}
+    marks: dict[tuple[str, str], dict] = {}
+    for partition in stream_state.get("partitions") or []:
+        context = partition.get("context") or {}
+        marks[(context.get("doc_id"), context.get("table_id"))] = copy.deepcopy(partition)
     return marks
 
 
@@ -249,13 +261,8 @@ class TableReadAhead:
     def _when_both_read(self, doc_id: str, table: Future[t.Any], columns: Future[t.Any]) -> None:
         """Call `on_table` once a table's `getTable` and columns are both in (on whichever
         worker finishes last); a read that failed is left to the stream to report."""
-        left, gate = [2], threading.Lock()
 
-        def arrived(_done: Future[t.Any]) -> None:
-            with gate:
-                left[0] -= 1
-                if left[0]:
-                    return
+        def both_read(_columns: Future[t.Any]) -> None:
             if table.cancelled() or columns.cancelled():
                 return
             if table.exception() is None and columns.exception() is None:
@@ -264,8 +271,8 @@ class TableReadAhead:
                 except Exception:  # a hint only: the sync decides and reports as before
                     logger.debug("Read-ahead hook failed for a table of %s", doc_id, exc_info=True)
 
-        table.add_done_callback(arrived)
-        columns.add_done_callback(arrived)
+        # Once the table is in, wait for the columns (a done future calls back at once).
+        table.add_done_callback(lambda _table: columns.add_done_callback(both_read))
 
     def take(self, *key: str) -> Future[t.Any] | None:
         """The read for this key (its result raises what the read raised); None if not read

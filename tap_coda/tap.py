@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import copy
 import logging
 import os
 import sys
@@ -21,7 +20,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from tap_coda.client import DEFAULT_RATE_LIMITS, CodaAuthError, RateLimits, json_body
 from tap_coda.export import export_page
 from tap_coda.ledger import RunLedger, fingerprint
-from tap_coda.pipeline import ExportPipeline, TableReadAhead, page_bookmarks
+from tap_coda.pipeline import ExportPipeline, TableReadAhead, page_bookmarks, rows_bookmarks
 from tap_coda.streams import STREAM_TYPES, DocsStream, PagesStream, RowsStream, TablesStream
 
 if t.TYPE_CHECKING:
@@ -246,7 +245,7 @@ class TapCoda(Tap):
 
     pipeline: ExportPipeline | None = None
     read_ahead: TableReadAhead | None = None
-    _rows_bookmarks: dict[tuple[str, str], dict] = {}  # set by start_pipeline
+    _rows_bookmarks: dict[tuple[str, str], dict]  # set by start_pipeline
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
@@ -318,7 +317,7 @@ class TapCoda(Tap):
                 keep_page=pages.keep,
                 export_options=self.export_options,
             )
-        self._rows_bookmarks = self._copy_rows_bookmarks()
+        self._rows_bookmarks = rows_bookmarks(self.state)
         if tables.selected or tables.has_selected_descendents:
             self.read_ahead = TableReadAhead(
                 tables,
@@ -346,15 +345,6 @@ class TapCoda(Tap):
         page_id = context.get("page_id")
         if page_id and rows.plan(context, previous, fingerprint(columns)) != "unchanged":
             self.pipeline.prefetch(doc_id, page_id)
-
-    def _copy_rows_bookmarks(self) -> dict[tuple[str, str], dict]:
-        """Each table's rows bookmark as the run begins, copied for the workers to read."""
-        rows_state = (self.state.get("bookmarks") or {}).get("rows") or {}
-        marks = {}
-        for partition in rows_state.get("partitions") or []:
-            where = partition.get("context") or {}
-            marks[(where.get("doc_id"), where.get("table_id"))] = copy.deepcopy(partition)
-        return marks
 
     @property
     def export_options(self) -> dict[str, float]:
