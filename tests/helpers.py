@@ -147,7 +147,12 @@ def run_pipe(
             assert upstream is not None
             if tee:
                 tee_proc = subprocess.Popen(
-                    ["tee", str(tapped)], stdin=upstream, stdout=subprocess.PIPE
+                    # -p: should the target stop early, tee keeps copying to the file
+                    # (a plain tee dies with the pipe, possibly mid-line: the tap sends
+                    # its RECORDs in 64 KiB writes).
+                    ["tee", "-p", str(tapped)],
+                    stdin=upstream,
+                    stdout=subprocess.PIPE,
                 )
                 procs.append(tee_proc)
                 upstream.close()  # only the tee holds the read end now
