@@ -27,10 +27,10 @@ lint: install
 test: install meltano
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	PATH="$(CURDIR)/$(BIN):$$PATH" MELTANO_BIN="$(CURDIR)/$(MELTANO_VENV)/bin/meltano" $(BIN)/pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" MELTANO_BIN="$(CURDIR)/$(MELTANO_VENV)/bin/meltano" $(BIN)/pytest -n auto
 
 demo: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.fakecoda.demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m fakecoda.demo
 
 bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m benchmarks.run

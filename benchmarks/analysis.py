@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from benchmarks.bounds import CLASS_OF
 
 if TYPE_CHECKING:
-    from tests.fakecoda import LogEntry, RateLimits
+    from fakecoda import LogEntry, RateLimits
 
 _ID = r"[^/]+"
 GAP_SECONDS = 0.25

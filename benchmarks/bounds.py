@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tests.fakecoda import FakeConfig, Workspace
-    from tests.fakecoda.workspace import Doc, Table
+    from fakecoda import FakeConfig, Workspace
+    from fakecoda.workspace import Doc, Table
 
 #: Which Coda rate class each kind of request belongs to (NOTES §9; blobs are not limited).
 CLASS_OF = {

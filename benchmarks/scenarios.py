@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import analysis, bounds, procwatch
-from tests.fakecoda import FakeCoda, FakeConfig, RateLimits, Workspace, build_bench_workspace
+from fakecoda import FakeCoda, FakeConfig, RateLimits, Workspace, build_bench_workspace
 
 TOKEN = "bench-token-0000"
 REPO = Path(__file__).resolve().parents[1]

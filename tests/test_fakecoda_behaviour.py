@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fakecoda import (
+from fakecoda import (
     FakeCoda,
     FakeConfig,
     Fault,
@@ -658,7 +658,7 @@ def test_ws_is_shared_live(fake_coda: FakeCoda, api: requests.Session) -> None:
 
 def test_cli_serves_until_interrupted() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakecoda", "--port", "0", "--workspace", "test"],
+        [sys.executable, "-m", "fakecoda", "--port", "0", "--workspace", "test"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).parents[1],

@@ -1,6 +1,6 @@
 """Every kind of response the fake Coda API serves validates against Coda's OpenAPI spec.
 
-The spec is `tests/fakecoda/openapi.json`, a byte-for-byte copy of the shared v1.5.0
+The spec is `fakecoda/openapi.json`, a byte-for-byte copy of the shared v1.5.0
 document. Each response is checked against the schema its operation declares for that
 status, with OpenAPI 3.0 semantics (openapi-schema-validator's OAS30Validator, formats
 checked, `$ref`s resolved inside the spec through `referencing`).
@@ -33,7 +33,8 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from tests.fakecoda import (
+import fakecoda
+from fakecoda import (
     FakeCoda,
     FakeConfig,
     Limit,
@@ -43,7 +44,7 @@ from tests.fakecoda import (
     build_test_workspace,
 )
 
-SPEC_PATH = Path(__file__).parent / "fakecoda" / "openapi.json"
+SPEC_PATH = Path(fakecoda.__file__).parent / "openapi.json"
 SPEC_SHA256 = "ea24ab9a1d6310b2e0c0eaab82d61337bf1d7ac971e5b72aee2af99f7d4b2779"
 URI = "urn:coda-openapi-1.5.0"
 TOKEN = "fake-token-123"

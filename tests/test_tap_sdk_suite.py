@@ -9,8 +9,8 @@ import atexit
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
+from fakecoda import FakeCoda, FakeConfig, build_test_workspace
 from tap_coda.tap import TapCoda
-from tests.fakecoda import FakeCoda, FakeConfig, build_test_workspace
 from tests.helpers import FAST_TAP
 
 TOKEN = "fake-token-sdk-suite-77"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakecoda import FakeCoda, FakeConfig
+from fakecoda import FakeCoda, FakeConfig
 from tests.helpers import FAST_TAP, script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

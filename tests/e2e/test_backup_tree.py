@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from fakecoda import FakeCoda, FakeConfig, build_test_workspace
+from fakecoda.render import export_content
 from target_files import layout
-from tests.fakecoda import FakeCoda, FakeConfig, build_test_workspace
-from tests.fakecoda.render import export_content
 from tests.helpers import FAST_TAP, PipeResult, run_pipe
 
 if t.TYPE_CHECKING:
-    from tests.fakecoda import Doc, Page, Row, Table, Workspace
+    from fakecoda import Doc, Page, Row, Table, Workspace
 
 #: Distinctive, so a leak into any file or log is easy to find.
 TOKEN = "tok-TREE-sEcReT-3b9e27c1"

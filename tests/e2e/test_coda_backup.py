@@ -18,6 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from fakecoda import (
+    FakeCoda,
+    FakeConfig,
+    Fault,
+    build_demo_workspace,
+    build_test_workspace,
+)
 from tests.e2e.conftest import (
     FAST_TAP_SETTINGS,
     TOKEN,
@@ -26,16 +33,9 @@ from tests.e2e.conftest import (
     console_script,
     run_coda_backup,
 )
-from tests.fakecoda import (
-    FakeCoda,
-    FakeConfig,
-    Fault,
-    build_demo_workspace,
-    build_test_workspace,
-)
 
 if t.TYPE_CHECKING:
-    from tests.fakecoda import Doc, LogEntry, Workspace
+    from fakecoda import Doc, LogEntry, Workspace
 
 StartFake = t.Callable[..., FakeCoda]
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fakecoda import FakeCoda, FakeConfig, build_test_workspace
 from tap_coda.tap import DEFAULT_CONCURRENCY
-from tests.fakecoda import FakeCoda, FakeConfig, build_test_workspace
 from tests.helpers import FAST_TAP, run_tap
 
 TOKEN = "fake-token-concurrency-31"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakecoda import FakeCoda, FakeConfig, build_demo_workspace
+from fakecoda import FakeCoda, FakeConfig, build_demo_workspace
 from tests.helpers import FAST_TAP, run_pipe
 
 TOKEN = "fake-token-dry-run-pipe-4c"

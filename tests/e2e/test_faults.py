@@ -1,7 +1,7 @@
 """The fault suite: `tap-coda | target-files` (and `coda-backup`) against a seeded, faulty
 fake Coda API on 127.0.0.1, each run checked against the fake's ground truth.
 
-For every fault class of `tests/fakecoda` (NOTES.md §4, §9 to §11, §13: how Coda really
+For every fault class of `fakecoda` (NOTES.md §4, §9 to §11, §13: how Coda really
 fails) one run proves the rule of `truth.check_run`: every object is in the backup byte for
 byte or listed in `failures` with its id and HTTP status — never missing silently, never
 corrupt. Transient faults must leave no trace but retries; faults that outlast the retries
@@ -23,14 +23,14 @@ from pathlib import Path
 
 import pytest
 
+from fakecoda import FakeCoda, FakeConfig, Fault, build_demo_workspace, build_test_workspace
 from tests.e2e.conftest import run_coda_backup
 from tests.e2e.test_backup_tree import listed_docs
 from tests.e2e.truth import Tree, baseline_failures, check_portable_tree, check_run
-from tests.fakecoda import FakeCoda, FakeConfig, Fault, build_demo_workspace, build_test_workspace
 from tests.helpers import FAST_TAP, PipeResult, run_pipe
 
 if t.TYPE_CHECKING:
-    from tests.fakecoda import Workspace
+    from fakecoda import Workspace
 
 #: Distinctive, so a leak into any file, record or log line is easy to find.
 TOKEN = "tok-FAULTS-sEcReT-5e8a1d27"

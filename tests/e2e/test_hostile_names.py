@@ -18,8 +18,8 @@ import unicodedata
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from fakecoda import FakeCoda, FakeConfig, build_named_workspace
 from tests.e2e.truth import Tree, check_portable_tree, check_run
-from tests.fakecoda import FakeCoda, FakeConfig, build_named_workspace
 from tests.helpers import FAST_TAP, run_pipe
 
 TOKEN = "tok-NAMES-sEcReT-0c7d93e4"

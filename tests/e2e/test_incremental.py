@@ -28,14 +28,14 @@ from pathlib import Path
 
 import pytest
 
+from fakecoda import FakeCoda, FakeConfig, Fault, Workspace
+from fakecoda.builders import BUILD_START, TEXT, Builder, fmt, select
+from fakecoda.workspace import FakeClock
 from tests.e2e.conftest import run_coda_backup
-from tests.fakecoda import FakeCoda, FakeConfig, Fault, Workspace
-from tests.fakecoda.builders import BUILD_START, TEXT, Builder, fmt, select
-from tests.fakecoda.workspace import FakeClock
 from tests.helpers import FAST_TAP, PipeResult, run_pipe
 
 if t.TYPE_CHECKING:
-    from tests.fakecoda import Doc, LogEntry, Page
+    from fakecoda import Doc, LogEntry, Page
 
 TOKEN = "tok-INCR-sEcReT-51d0ce2a"
 FORMATS = ["markdown"]

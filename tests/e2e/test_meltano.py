@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fakecoda import build_demo_workspace
 from tests.e2e.conftest import REPO_ROOT, TOKEN, Result, clean_env, console_script
 from tests.e2e.truth import Tree, check_run
-from tests.fakecoda import build_demo_workspace
 
 if t.TYPE_CHECKING:
-    from tests.fakecoda import FakeCoda
+    from fakecoda import FakeCoda
 
 #: meltano.yml's `fake` environment: quick export polls, no client-side pacing.
 ENVIRONMENT = "fake"

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from fakecoda import FakeCoda, FakeConfig, build_demo_workspace
 from tests.e2e.conftest import clean_env, console_script, run_coda_backup
 from tests.e2e.test_backup_tree import listed_docs
 from tests.e2e.truth import Tree, check_run
-from tests.fakecoda import FakeCoda, FakeConfig, build_demo_workspace
 
 TOKEN = "tok-SIGNALS-sEcReT-91b2c3d4"
 SEEDS = (1, 2)
@@ -202,7 +202,7 @@ def test_leftovers_of_killed_runs_are_removed_by_the_next_run(tmp_path: Path) ->
 def test_a_tap_stopped_by_sigterm_does_not_wait_for_exports_in_flight(tmp_path: Path) -> None:
     """In a plain shell pipe nobody kills the tap after SIGTERM: exports that would poll
     until `export_timeout` must end at once, or the tap hangs that long."""
-    from tests.fakecoda import Fault
+    from fakecoda import Fault
     from tests.helpers import FAST_TAP, child_env, script
 
     stuck = FakeConfig(token=TOKEN, faults=[Fault("export_stuck")])

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.fakecoda import FakeCoda, FakeConfig, build_test_workspace
-from tests.fakecoda.render import export_content
+from fakecoda import FakeCoda, FakeConfig, build_test_workspace
+from fakecoda.render import export_content
 from tests.helpers import FAST_TAP, SingerOutput, run_tap
 
 TOKEN = "fake-token-e2e-5f1c9a"

@@ -2,7 +2,7 @@
 
 Shared by the fault, hostile-name and signal suites. The rule they all prove: every doc,
 page (per format) and table the API lists is either in the run folder byte for byte (as
-`tests/fakecoda/render.export_content` and the `Workspace.api_*` JSON say) or named in
+`fakecoda/render.export_content` and the `Workspace.api_*` JSON say) or named in
 `summary.json`'s `failures` — never missing silently. And whatever file is there is never
 corrupt: even a table whose rows failed part-way holds only true rows, in order.
 
@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from fakecoda.render import export_content
 from target_files import layout
 from tests.e2e.test_backup_tree import (
     FORMATS,
@@ -29,10 +30,9 @@ from tests.e2e.test_backup_tree import (
     named,
     page_stem_path,
 )
-from tests.fakecoda.render import export_content
 
 if t.TYPE_CHECKING:
-    from tests.fakecoda import Doc, Table, Workspace
+    from fakecoda import Doc, Table, Workspace
 
 #: Table failures that name the table itself (a `table`, `columns` or `rows` record).
 TABLE_FAILURES = ("table", "columns", "rows")

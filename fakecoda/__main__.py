@@ -1,6 +1,6 @@
 """Serve a fake Coda API by hand until Ctrl-C.
 
-    python -m tests.fakecoda --port 8765 --workspace demo --token T \
+    python -m fakecoda --port 8765 --workspace demo --token T \
         [--rate-limits coda] [--latency 0.08] [--export-seconds 1.5] [--page-clamp N]
 """
 
@@ -12,15 +12,15 @@ import signal
 import threading
 import time
 
-from tests.fakecoda.builders import (
+from fakecoda.builders import (
     build_bench_workspace,
     build_demo_workspace,
     build_test_workspace,
 )
-from tests.fakecoda.ratelimit import RateLimits
-from tests.fakecoda.server import FakeCoda, FakeConfig
+from fakecoda.ratelimit import RateLimits
+from fakecoda.server import FakeCoda, FakeConfig
 
-logger = logging.getLogger("tests.fakecoda")
+logger = logging.getLogger("fakecoda")
 
 WORKSPACES = {
     "demo": build_demo_workspace,
@@ -30,7 +30,7 @@ WORKSPACES = {
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.fakecoda", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m fakecoda", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--workspace", choices=sorted(WORKSPACES), default="demo")

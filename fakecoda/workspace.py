@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tests.fakecoda import render
+from fakecoda import render
 
 VALUE_FORMATS = ("simple", "simpleWithArrays", "rich")
 

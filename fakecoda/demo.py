@@ -1,6 +1,6 @@
 """`make demo`: back up the built-in sample workspace, served by the fake Coda API on loopback.
 
-    python -m tests.fakecoda.demo [extra coda-backup flags, e.g. --incremental]
+    python -m fakecoda.demo [extra coda-backup flags, e.g. --incremental]
 
 It starts the fake with `build_demo_workspace()` on 127.0.0.1, runs the real
 `coda-backup --output ./demo-backups --api-url <fake>` with a demo token, then prints the
@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.fakecoda import FakeCoda, FakeConfig, build_demo_workspace
+from fakecoda import FakeCoda, FakeConfig, build_demo_workspace
 
 DEMO_TOKEN = "demo-token-not-a-secret"  # the fake's token, not a Coda token
 OUTPUT = Path("demo-backups")

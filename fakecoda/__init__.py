@@ -1,19 +1,19 @@
 """A faithful fake of Coda's REST API v1 for tests, the demo and benchmarks.
 
 See README.md beside this file for what it mimics (with NOTES.md references) and how to
-run it by hand: `python -m tests.fakecoda --workspace demo`.
+run it by hand: `python -m fakecoda --workspace demo`.
 """
 
-from tests.fakecoda.builders import (
+from fakecoda.builders import (
     build_bench_workspace,
     build_demo_workspace,
     build_named_workspace,
     build_test_workspace,
 )
-from tests.fakecoda.faults import Fault
-from tests.fakecoda.ratelimit import Limit, RateLimits
-from tests.fakecoda.server import FakeCoda, FakeConfig, LogEntry
-from tests.fakecoda.workspace import Column, Doc, Page, Row, Table, Workspace
+from fakecoda.faults import Fault
+from fakecoda.ratelimit import Limit, RateLimits
+from fakecoda.server import FakeCoda, FakeConfig, LogEntry
+from fakecoda.workspace import Column, Doc, Page, Row, Table, Workspace
 
 __all__ = [
     "Column",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tests.fakecoda.workspace import (
+from fakecoda.workspace import (
     Column,
     Doc,
     FakeClock,

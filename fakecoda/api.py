@@ -14,19 +14,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from tests.fakecoda import render, tokens
-from tests.fakecoda.exports import (
+from fakecoda import render, tokens
+from fakecoda.exports import (
     BLOB_PREFIX,
     ExportRegistry,
     download_url,
     s3_access_denied,
     s3_no_such_key,
 )
-from tests.fakecoda.faults import EXPORT_KINDS, LINK_KINDS, STALE_KINDS, FaultInjector
-from tests.fakecoda.workspace import VALUE_FORMATS, Doc, Page, Row, Table, Workspace
+from fakecoda.faults import EXPORT_KINDS, LINK_KINDS, STALE_KINDS, FaultInjector
+from fakecoda.workspace import VALUE_FORMATS, Doc, Page, Row, Table, Workspace
 
 if TYPE_CHECKING:
-    from tests.fakecoda.server import FakeConfig
+    from fakecoda.server import FakeConfig
 
 API_PREFIX = "/apis/v1"
 JSON = "application/json; charset=utf-8"

@@ -25,11 +25,11 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fakecoda.api import CodaApi, Request, Response, error
-from tests.fakecoda.exports import BLOB_PREFIX, ExportRegistry
-from tests.fakecoda.faults import GENERIC_KINDS, Fault, FaultInjector
-from tests.fakecoda.ratelimit import RateLimits, SlidingWindowLimiter
-from tests.fakecoda.workspace import Workspace
+from fakecoda.api import CodaApi, Request, Response, error
+from fakecoda.exports import BLOB_PREFIX, ExportRegistry
+from fakecoda.faults import GENERIC_KINDS, Fault, FaultInjector
+from fakecoda.ratelimit import RateLimits, SlidingWindowLimiter
+from fakecoda.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 

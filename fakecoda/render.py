@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from tests.fakecoda.workspace import Column, Doc, Page, Row, Table, Workspace
+    from fakecoda.workspace import Column, Doc, Page, Row, Table, Workspace
 
 DEFAULT_BASE = "https://coda.io/apis/v1"
 BROWSER = "https://coda.io"
