@@ -8,6 +8,7 @@ summary, and maps the outcome to restic-like exit codes.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -406,10 +407,18 @@ def _setup_logging(level: str, console: Console) -> None:
     LOGGER.propagate = False
 
 
+#: `coda-backup <name> …`: the snapshot commands, each a module with its own `main(argv)`.
+SUBCOMMANDS = {"verify": "coda_backup.verify"}
+
+
 def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")  # Coda names are Unicode
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        command: t.Any = importlib.import_module(SUBCOMMANDS[argv[0]])
+        return int(command.main(argv[1:]))
     args = build_parser().parse_args(argv)  # exits 2 on a usage error, as parsers do
     console = Console()
     _setup_logging(args.log_level, console)

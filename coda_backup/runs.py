@@ -1,0 +1,136 @@
+"""The run folders of an output folder, as the snapshot commands see them.
+
+A run folder is a directory of `<output>` whose name is not hidden and not one of the
+names the output folder reserves (`latest`, `docs`, …). `latest.txt` names the newest.
+A run's `manifest.json` holds, under `files`, every other file of the run with its
+`sha256`, `size` and `mtime_ns`, keyed by its path relative to the run (`/` separators).
+Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+from coda_backup.state import read_latest
+
+MANIFEST = "manifest.json"
+DEFAULT_OUTPUT = "coda-backups"
+LATEST = "latest"
+#: Entries of an output folder that are never run folders.
+NOT_RUNS = frozenset({LATEST, "latest.txt", "state.json", "docs", "other"})
+#: `2026-03-07T101530Z`, maybe `-2`, `-3` when that second was taken.
+RUN_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{6}Z)(?:-(\d+))?$")
+
+
+class RunNotFound(Exception):  # noqa: N818 - reported as a usage problem, not a crash
+    """A RUN named on the command line is not a run folder of the output folder."""
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """What a manifest recorded about one file of its run."""
+
+    sha256: str
+    size: int
+    mtime_ns: int | None
+
+
+def run_time(name: str) -> datetime.datetime | None:
+    """The UTC start a run folder's name encodes, or None for other names."""
+    match = RUN_NAME.match(name)
+    if not match:
+        return None
+    moment = datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H%M%SZ")
+    return moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def list_runs(output: Path) -> list[str]:
+    """Names of the run folders in `output`, oldest first (by name: UTC start)."""
+    try:
+        entries = list(output.iterdir())
+    except OSError:
+        return []
+    names = [
+        e.name
+        for e in entries
+        if not e.name.startswith(".")
+        and e.name not in NOT_RUNS
+        and not e.is_symlink()
+        and e.is_dir()
+    ]
+    return sorted(names, key=_sort_key)
+
+
+def _sort_key(name: str) -> tuple[str, int, str]:
+    match = RUN_NAME.match(name)
+    if match:
+        return (match.group(1), int(match.group(2) or 1), "")
+    return ("", 0, name)  # foreign names first: never taken for the newest
+
+
+def resolve_run(output: Path, name: str) -> str:
+    """A RUN argument (`latest` or a folder name) as a run folder name."""
+    wanted = read_latest(output) if name == LATEST else name.rstrip("/\\")
+    if wanted is None:
+        msg = f"no latest run in {output} (no latest.txt)"
+        raise RunNotFound(msg)
+    if wanted not in list_runs(output):
+        msg = f"{wanted!r} is not a run folder of {output}"
+        raise RunNotFound(msg)
+    return wanted
+
+
+def select_runs(output: Path, names: t.Sequence[str]) -> list[str]:
+    """RUN arguments as run folder names, each once, in the order given (none: latest)."""
+    resolved = [resolve_run(output, name) for name in names or [LATEST]]
+    return list(dict.fromkeys(resolved))
+
+
+def read_manifest(run_dir: Path) -> dict[str, t.Any]:
+    """A run's manifest; OSError/ValueError when it is missing, unreadable or not JSON."""
+    data = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        msg = "manifest.json is not a JSON object"
+        raise ValueError(msg)
+    return data
+
+
+def manifest_files(manifest: t.Mapping[str, t.Any]) -> dict[str, FileEntry]:
+    """The manifest's `files` table; ValueError when it is absent or malformed."""
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        msg = "manifest.json has no `files` table (written before checksums existed?)"
+        raise ValueError(msg)
+    table: dict[str, FileEntry] = {}
+    for rel, entry in files.items():
+        if not isinstance(entry, dict):
+            msg = f"manifest.json: entry for {rel!r} is not an object"
+            raise ValueError(msg)
+        sha, size, mtime = entry.get("sha256"), entry.get("size"), entry.get("mtime_ns")
+        if not isinstance(sha, str) or not isinstance(size, int):
+            msg = f"manifest.json: entry for {rel!r} lacks sha256 or size"
+            raise ValueError(msg)
+        table[str(rel)] = FileEntry(sha.lower(), size, mtime if isinstance(mtime, int) else None)
+    return table
+
+
+def walk_files(run_dir: Path) -> t.Iterator[tuple[str, Path]]:
+    """Every file of a run but its manifest: (path relative to the run with `/`, path).
+
+    Symlinks (to files or folders) are yielded as files and never followed: a run holds
+    none, so one is worth reporting.
+    """
+    for folder, dirs, files in os.walk(run_dir):
+        links = [d for d in dirs if (Path(folder) / d).is_symlink()]
+        dirs[:] = sorted(d for d in dirs if d not in links)
+        for name in sorted([*files, *links]):
+            path = Path(folder) / name
+            rel = path.relative_to(run_dir).as_posix()
+            if rel != MANIFEST:
+                yield rel, path
