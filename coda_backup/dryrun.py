@@ -16,6 +16,7 @@ from collections import defaultdict
 from coda_backup.pipeline import read_tap, write_private_json
 from coda_backup.progress import Progress
 from coda_backup.report import describe_failure
+from tap_coda.decisions import page_is_exportable
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -23,7 +24,13 @@ if t.TYPE_CHECKING:
     from coda_backup.progress import Console
 
 RECORD_PREFIX = b'{"type":"RECORD"'
-PAGE_REASONS = {"new": "new", "changed": "changed", "table": "a table on it changed"}
+#: The reasons `tap_coda.decisions.page_export_reason` gives, in words.
+PAGE_REASONS = {
+    "new": "new",
+    "changed": "changed",
+    "table": "a table on it changed",
+    "refetch": "refetch requested",
+}
 TABLE_READS = {"delta": "changed rows only", "full": "in full", "failed": "in full"}
 
 
@@ -101,7 +108,7 @@ class Plan:
         return "read", TABLE_READS.get(mode, mode) if self.incremental else ""
 
     def page_verdict(self, doc_id: str, page: t.Mapping[str, t.Any]) -> tuple[str, str]:
-        if page.get("contentType") != "canvas":
+        if not page_is_exportable(page.get("contentType")):
             return "-", f"cannot be exported ({page.get('contentType')} page)"
         reason = self.exports.get((doc_id, page.get("id")))
         if reason is None:

@@ -15,14 +15,12 @@ import random
 import threading
 import time
 import typing as t
-import zlib
 from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import urlparse
 
 import msgspec
 import requests
-import urllib3.exceptions
 from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate
 from singer_sdk import RESTStream
 from singer_sdk.authenticators import BearerTokenAuthenticator
@@ -30,13 +28,16 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.pagination import JSONPathPaginator
 
+from tap_coda.download import read_checked_body
 from tap_coda.redaction import redact, register_secret
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
     from tap_coda.ledger import RunLedger
+    from tap_coda.services import Services
 
 #: Coda's published limits, per user, in requests per 6 seconds (NOTES.md §9).
 DEFAULT_RATE_LIMITS = {"read": 100, "write": 10, "list_docs": 4}
@@ -45,11 +46,9 @@ RATE_WINDOW_SECONDS = 6
 #: wait a moment for a connection in between. Pacing over a slightly longer window keeps
 #: that gap from turning the last request of a window into a 429.
 RATE_WINDOW_MARGIN_SECONDS = 0.15
-#: Waits between retries grow as base * 2**n (jittered), capped: Coda's staff
-#: advise tens of seconds to minutes for batch jobs that keep seeing 429s.
-BACKOFF_BASE_SECONDS = 1.0
+#: Waits between retries grow as base * 2**n (jittered; base: `backoff_base_seconds`),
+#: capped: Coda's staff advise tens of seconds to minutes for jobs that keep seeing 429s.
 BACKOFF_CAP_SECONDS = 120.0
-REQUEST_TIMEOUT_SECONDS = 60
 
 
 class CodaAuthError(Exception):
@@ -190,6 +189,11 @@ class CodaStream(RESTStream[str]):
     page_size: int | None = 500
     extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS,)
 
+    def __init__(self, tap: Tap, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+        super().__init__(tap)
+
     @property
     def requests_session(self) -> requests.Session:
         # One session per thread: exports and page listings run on worker threads.
@@ -204,40 +208,43 @@ class CodaStream(RESTStream[str]):
 
     @property
     def url_base(self) -> str:
-        return str(self.config["api_url"]).rstrip("/")
+        return self.settings.api_url.rstrip("/")
 
     @property
     def ledger(self) -> RunLedger:
-        return self._tap.ledger  # type: ignore[attr-defined, no-any-return]
+        return self.services.ledger
 
     @cached_property
     def authenticator(self) -> BearerTokenAuthenticator:
         # Surrounding whitespace (a newline from `export CODA_API_TOKEN=$(cat f)`-style
         # pastes) is never part of a token; requests would refuse it in a header.
-        token = str(self._tap.api_token).strip()  # type: ignore[attr-defined]
+        given = self.services.api_token()
+        token = given.strip()
         register_secret(token)
-        register_secret(str(self._tap.api_token))  # type: ignore[attr-defined]
+        register_secret(given)
         return BearerTokenAuthenticator(token=token)
 
     @property
-    def timeout(self) -> float:
+    def timeout(self) -> float:  # type: ignore[override]  # requests takes float seconds
         """Seconds to wait for a connection or for the next bytes of an answer (per read)."""
-        return float(self.config.get("request_timeout") or REQUEST_TIMEOUT_SECONDS)
+        return float(self.settings.request_timeout)
 
     @property
-    def http_headers(self) -> dict:
+    def http_headers(self) -> dict[str, t.Any]:
         headers = {
             "User-Agent": f"tap-coda/{self._tap.plugin_version}",
             "Accept": "application/json",
         }
-        if self.config.get("strict_latest"):
+        if self.settings.strict_latest:
             headers["X-Coda-Doc-Version"] = "latest"
         return headers
 
     def get_new_paginator(self) -> NextPageTokenPaginator:
         return NextPageTokenPaginator()
 
-    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+    def get_url_params(
+        self, context: Context | None, next_page_token: str | None
+    ) -> dict[str, t.Any]:
         return {"limit": self.page_size} if self.page_size else {}
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
@@ -250,7 +257,7 @@ class CodaStream(RESTStream[str]):
     # -- retries and pacing -------------------------------------------------------------
 
     def backoff_max_tries(self) -> int:
-        return int(self.config.get("max_retries", 6)) + 1
+        return self.settings.max_retries + 1
 
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:
         attempt = {"n": 0}
@@ -268,7 +275,7 @@ class CodaStream(RESTStream[str]):
 
     @property
     def backoff_base(self) -> float:
-        return float(self.config.get("backoff_base_seconds", BACKOFF_BASE_SECONDS))
+        return float(self.settings.backoff_base_seconds)
 
     def backoff_jitter(self, value: float) -> float:
         return value  # jitter is already in `wait_for`; Retry-After is waited as asked
@@ -290,7 +297,7 @@ class CodaStream(RESTStream[str]):
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
-        self._tap.rate_limits.acquire(  # type: ignore[attr-defined]
+        self.services.rate_limits.acquire(
             rate_class_of(prepared_request.method or "GET", prepared_request.url or "")
         )
         try:
@@ -313,7 +320,7 @@ class CodaStream(RESTStream[str]):
                 "check CODA_API_TOKEN or --token-file"
             )
             raise CodaAuthError(msg)
-        if status == HTTPStatus.BAD_REQUEST and self.config.get("strict_latest"):
+        if status == HTTPStatus.BAD_REQUEST and self.settings.strict_latest:
             message = error_message(response)
             if "not yet up to date" in message.lower():
                 raise StaleDocError(message, response)
@@ -331,7 +338,7 @@ class CodaStream(RESTStream[str]):
             msg = f"{kind} body ({len(body)} bytes) for {urlparse(response.url).path}"
             raise RetriableAPIError(msg, response) from None
 
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         body = json_body(response)
         if self.records_jsonpath == ITEMS and isinstance(body, dict):
             # Every Coda listing: skip the JSONPath machinery on the row path.
@@ -349,8 +356,8 @@ class CodaStream(RESTStream[str]):
         method: str,
         path: str,
         *,
-        params: dict | None = None,
-        json: dict | None = None,
+        params: dict[str, t.Any] | None = None,
+        json: dict[str, t.Any] | None = None,
         context: Context | None = None,
     ) -> requests.Response:
         """One API request outside the paginated listing, e.g. `getTable` or an export."""
@@ -369,8 +376,10 @@ class CodaStream(RESTStream[str]):
         exports gzip-encoded, NOTES.md §4); both are retried like a 5xx or a 429.
         """
 
-        def fetch() -> requests.Response:
-            response = self._tap.blob_session.get(url, timeout=self.timeout, stream=True)  # type: ignore[attr-defined]
+        def fetch(
+            _request: requests.PreparedRequest, _context: Context | None
+        ) -> requests.Response:
+            response = self.services.blob_session.get(url, timeout=self.timeout, stream=True)
             try:
                 read_checked_body(response)
             finally:
@@ -380,43 +389,4 @@ class CodaStream(RESTStream[str]):
                 raise RetriableAPIError(f"{status} from the download link", response)
             return response
 
-        return self.request_decorator(fetch)()
-
-
-def read_checked_body(response: requests.Response) -> None:
-    """Read a streamed download into `response.content`, refusing bodies that are not whole."""
-    encoding = response.headers.get("Content-Encoding", "").strip().lower()
-    try:
-        if encoding != "gzip":
-            body = response.content  # requests reads and decodes it
-            kind = response.headers.get("Content-Type", "").lower()
-            if response.ok and kind.startswith("text/html"):
-                msg = f"the download link answered an HTML page, not the export ({len(body)} bytes)"
-                raise RetriableAPIError(msg, response)
-            return
-        raw = response.raw.read(decode_content=False)
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise requests.exceptions.ChunkedEncodingError(f"download cut off: {exc}") from None
-    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        body = inflate.decompress(raw) + inflate.flush()
-    except zlib.error as exc:
-        raise RetriableAPIError(f"download is not valid gzip: {exc}", response) from None
-    if not inflate.eof:
-        msg = f"download cut short: incomplete gzip stream ({len(raw)} bytes)"
-        raise RetriableAPIError(msg, response)
-    response._content = body  # what requests would have decoded, now known to be whole
-    response._content_consumed = True
-
-
-def describe_failure(exc: BaseException, max_tries: int) -> tuple[str, int | None, int]:
-    """Message (one line), HTTP status and attempts made, for a failure record."""
-    response = getattr(exc, "response", None)
-    status = response.status_code if isinstance(response, requests.Response) else None
-    if isinstance(exc, CodaRequestError):
-        status = exc.http_status
-    text = redact(str(exc))
-    message = text.splitlines()[0] if text else type(exc).__name__
-    # Retriable errors reach us only once backoff gave up; the others were tried once.
-    retriable = isinstance(exc, (RetriableAPIError, requests.exceptions.RequestException))
-    return message[:500], status, max_tries if retriable else 1
+        return self.request_decorator(fetch)(requests.Request("GET", url).prepare(), None)

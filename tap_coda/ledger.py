@@ -15,6 +15,12 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 
+import requests
+from singer_sdk.exceptions import RetriableAPIError
+
+from tap_coda.client import CodaRequestError
+from tap_coda.redaction import redact
+
 
 @dataclass
 class TableOutcome:
@@ -78,3 +84,16 @@ def fingerprint(columns: t.Iterable[t.Mapping[str, t.Any]]) -> str:
         shape = {k: column.get(k) for k in ("id", "name", "format", "calculated", "formula")}
         digest.update(json.dumps(_without_links(shape), sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]
+
+
+def failure_details(exc: BaseException, max_tries: int) -> tuple[str, int | None, int]:
+    """A failure record's `error` (one line, redacted), `http_status` and `attempts`."""
+    response = getattr(exc, "response", None)
+    status = response.status_code if isinstance(response, requests.Response) else None
+    if isinstance(exc, CodaRequestError):
+        status = exc.http_status
+    text = redact(str(exc))
+    message = text.splitlines()[0] if text else type(exc).__name__
+    # Retriable errors reach us only once backoff gave up; the others were tried once.
+    retriable = isinstance(exc, (RetriableAPIError, requests.exceptions.RequestException))
+    return message[:500], status, max_tries if retriable else 1

@@ -18,11 +18,13 @@ import threading
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from tap_coda import decisions
 from tap_coda.client import CodaRequestError, json_body
 from tap_coda.export import export_page
 
 if t.TYPE_CHECKING:
     from tap_coda.client import CodaStream
+    from tap_coda.settings import ExportOptions
 
 logger = logging.getLogger(__name__)
 
@@ -43,25 +45,36 @@ def page_bookmarks(state: t.Mapping[str, t.Any]) -> dict[PageKey, str]:
     return marks
 
 
-def rows_bookmarks(state: t.Mapping[str, t.Any]) -> dict[tuple[str, str], dict]:
+def rows_bookmarks(state: t.Mapping[str, t.Any]) -> dict[tuple[str, str], dict[str, t.Any]]:
     """Each table's rows bookmark in the input state, copied (worker threads read it while
     the sync updates the live state)."""
     stream_state = (state.get("bookmarks") or {}).get("rows") or {}
-    marks: dict[tuple[str, str], dict] = {}
+    marks: dict[tuple[str, str], dict[str, t.Any]] = {}
     for partition in stream_state.get("partitions") or []:
         context = partition.get("context") or {}
-        marks[(context.get("doc_id"), context.get("table_id"))] = copy.deepcopy(partition)
+        key = (str(context.get("doc_id")), str(context.get("table_id")))
+        marks[key] = copy.deepcopy(partition)
     return marks
 
 
 def needs_export(
-    page: t.Mapping[str, t.Any], output_format: str, marks: t.Mapping[PageKey, str], doc_id: str
+    page: t.Mapping[str, t.Any],
+    output_format: str,
+    marks: t.Mapping[PageKey, str],
+    doc_id: str,
+    refetch: t.Collection[str] = frozenset(),
 ) -> bool:
-    """A canvas page whose `updatedAt` moved since its last export (or was never exported)."""
-    if page.get("contentType") != "canvas":
+    """Whether the page contents stream will export this page whatever its tables did
+    (`decisions.page_export_reason` without the table rule, which is known only later)."""
+    if not decisions.page_is_exportable(page.get("contentType")):
         return False
-    updated = page.get("updatedAt")
-    return not updated or marks.get((doc_id, page["id"], output_format)) != updated
+    reason = decisions.page_export_reason(
+        updated_at=page.get("updatedAt"),
+        previous=marks.get((doc_id, page["id"], output_format)),
+        table_changed=False,
+        refetch=decisions.refetch_key(doc_id, page["id"]) in refetch,
+    )
+    return reason is not None
 
 
 class ExportPipeline:
@@ -75,20 +88,22 @@ class ExportPipeline:
         workers: int,
         formats: t.Sequence[str],
         marks: t.Mapping[PageKey, str],
-        keep_page: t.Callable[[dict], bool],
-        export_options: t.Mapping[str, float],
+        keep_page: t.Callable[[dict[str, t.Any]], bool],
+        export_options: ExportOptions,
+        refetch: t.Collection[str] = frozenset(),
     ) -> None:
         self._pages_stream = pages_stream
         self._contents_stream = contents_stream
         self._formats = list(formats)
         self._marks = dict(marks)
         self._keep_page = keep_page
-        self._export_options = dict(export_options)
+        self._export_options = export_options
+        self._refetch = refetch
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coda-export")
         self._pending = threading.BoundedSemaphore(MAX_PENDING_EXPORTS)
         self._lock = threading.Lock()
         self._exports: dict[PageKey, Future[str]] = {}
-        self._listings: dict[str, Future[list[dict]]] = {}
+        self._listings: dict[str, Future[list[dict[str, t.Any]]]] = {}
         self._lister: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -119,7 +134,7 @@ class ExportPipeline:
                 if not self._keep_page(page):
                     continue
                 for output_format in self._formats:
-                    if needs_export(page, output_format, self._marks, doc_id):
+                    if needs_export(page, output_format, self._marks, doc_id, self._refetch):
                         self._pending.acquire()  # wait while too many results sit unread
                         if self._stop.is_set():
                             return
@@ -136,17 +151,23 @@ class ExportPipeline:
         # Runs now if the doc's pages are listed, else on the listing thread once they are.
         listing.add_done_callback(lambda done: self._prefetch_listed(done, doc_id, page_id))
 
-    def _prefetch_listed(self, listing: Future[list[dict]], doc_id: str, page_id: str) -> None:
+    def _prefetch_listed(
+        self, listing: Future[list[dict[str, t.Any]]], doc_id: str, page_id: str
+    ) -> None:
         if listing.cancelled() or listing.exception() is not None or self._stop.is_set():
             return
         page = next((p for p in listing.result() if p.get("id") == page_id), None)
-        if page is None or page.get("contentType") != "canvas" or not self._keep_page(page):
+        if (
+            page is None
+            or not decisions.page_is_exportable(page.get("contentType"))
+            or not self._keep_page(page)
+        ):
             return
         for output_format in self._formats:
             if self._pending.acquire(blocking=False):
                 self._submit((doc_id, page_id, output_format), counted=True)
 
-    def pages(self, doc_id: str) -> list[dict] | None:
+    def pages(self, doc_id: str) -> list[dict[str, t.Any]] | None:
         """The doc's page listing (raises what listing raised); None if not prefetched."""
         listing = self._listings.get(doc_id)
         return None if listing is None else listing.result()
@@ -215,8 +236,8 @@ class TableReadAhead:
         columns_stream: CodaStream,
         *,
         workers: int,
-        keep_table: t.Callable[[dict], bool],
-        on_table: t.Callable[[str, dict, list[dict]], None] | None = None,
+        keep_table: t.Callable[[dict[str, t.Any]], bool],
+        on_table: t.Callable[[str, dict[str, t.Any], list[dict[str, t.Any]]], None] | None = None,
         window: int = 3,
     ) -> None:
         self._tables_stream = tables_stream
@@ -240,7 +261,7 @@ class TableReadAhead:
                 self._futures[("tables", doc_id)] = self._pool.submit(self._read_doc, doc_id)
             self._next_doc += count
 
-    def _read_doc(self, doc_id: str) -> list[dict]:
+    def _read_doc(self, doc_id: str) -> list[dict[str, t.Any]]:
         refs = list(self._tables_stream.request_records({"doc_id": doc_id}))
         reads = []
         with self._lock:
@@ -250,13 +271,16 @@ class TableReadAhead:
                     self._tables_stream.call, "GET", f"/docs/{doc_id}/tables/{ref['id']}"
                 )
                 columns = self._futures[("columns", doc_id, ref["id"])] = self._pool.submit(
-                    lambda where=where: list(self._columns_stream.request_records(where))
+                    self._read_columns, where
                 )
                 reads.append((table, columns))
         if self._on_table is not None:  # outside the lock: a done future calls back at once
             for table, columns in reads:
                 self._when_both_read(doc_id, table, columns)
         return refs
+
+    def _read_columns(self, where: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+        return list(self._columns_stream.request_records(where))
 
     def _when_both_read(self, doc_id: str, table: Future[t.Any], columns: Future[t.Any]) -> None:
         """Call `on_table` once a table's `getTable` and columns are both in (on whichever

@@ -16,13 +16,15 @@ OBJ = th.ObjectType  # no properties: passes any object through
 TS = th.DateTimeType
 
 
-def open_schema(*properties: th.Property) -> dict[str, t.Any]:
+def open_schema(*properties: th.Property[t.Any]) -> dict[str, t.Any]:
     schema = th.PropertiesList(*properties).to_dict()
     schema["additionalProperties"] = True
     return schema
 
 
-def _api_object(*extra: th.Property, browser_link: bool = True) -> tuple[th.Property, ...]:
+def _api_object(
+    *extra: th.Property[t.Any], browser_link: bool = True
+) -> tuple[th.Property[t.Any], ...]:
     return (
         th.Property("id", STR, required=True),
         th.Property("type", STR),

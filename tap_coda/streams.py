@@ -9,40 +9,32 @@ One object that cannot be read becomes a failure record; the run goes on.
 from __future__ import annotations
 
 import typing as t
-from datetime import datetime, timedelta, timezone
-from functools import cached_property
 
 import requests
 from singer_sdk import Stream
-from singer_sdk import singerlib as singer
 from singer_sdk.exceptions import RetriableAPIError
-from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.mapper import SameRecordTransform
 
-from tap_coda import schemas
-from tap_coda.client import (
-    CodaClientError,
-    CodaRequestError,
-    CodaStream,
-    describe_failure,
-    json_body,
-)
-from tap_coda.ledger import TableOutcome, fingerprint
+from tap_coda import decisions, schemas
+from tap_coda.client import CodaClientError, CodaRequestError, CodaStream, json_body
+from tap_coda.ledger import failure_details, fingerprint
 
 if t.TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context, Record
+
+    from tap_coda.services import Services
 
 #: What one object failing can raise; anything else (a 401, a bug) stops the run.
 OBJECT_ERRORS = (CodaClientError, CodaRequestError, RetriableAPIError, requests.RequestException)
-#: A delta larger than this is fetched again in full instead of held in memory.
-MAX_DELTA_ROWS = 20_000
 
 
-class _Stream(CodaStream):
+class BackupStream(CodaStream):
     """A tap-coda stream: it records the failure of one object instead of stopping the run."""
 
     def fail(self, context: Context, exc: BaseException, **fields: t.Any) -> None:
-        message, status, attempts = describe_failure(exc, self.backoff_max_tries())
+        message, status, attempts = failure_details(exc, self.backoff_max_tries())
         self.logger.warning(
             "Could not back up %s %s: %s",
             fields.get("object_type"),
@@ -66,8 +58,8 @@ class _Stream(CodaStream):
             yield from super().generate_child_contexts(record, context)
 
     def guarded(
-        self, context: Context, records: t.Iterable[dict], **fields: t.Any
-    ) -> t.Iterator[dict]:
+        self, context: Context, records: t.Iterable[dict[str, t.Any]], **fields: t.Any
+    ) -> t.Iterator[dict[str, t.Any]]:
         """Yield from a listing; a failure part-way is recorded and ends the listing."""
         try:
             yield from records
@@ -75,13 +67,13 @@ class _Stream(CodaStream):
             self.fail(context, exc, **fields)
 
 
-class _Child(_Stream):
+class ChildStream(BackupStream):
     """A stream under a doc; its state needs no partition per parent."""
 
     state_partitioning_keys: t.ClassVar[list[str] | None] = []
 
 
-class DocsStream(_Stream):
+class DocsStream(BackupStream):
     """`GET /docs` (owned by default) or `GET /docs/{id}` for each configured doc id."""
 
     name = "docs"
@@ -90,24 +82,26 @@ class DocsStream(_Stream):
     schema = schemas.DOC
     page_size = 100
 
-    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+    def get_url_params(
+        self, context: Context | None, next_page_token: str | None
+    ) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
-        if not self.config.get("include_shared"):
+        if not self.settings.include_shared:
             params["isOwner"] = "true"
-        if self.config.get("workspace_id"):
-            params["workspaceId"] = self.config["workspace_id"]
+        if self.settings.workspace_id:
+            params["workspaceId"] = self.settings.workspace_id
         return params
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         docs = list(self._list_docs(context))
         # Page listings and exports start now, on worker threads, for every doc at once.
-        self._tap.start_pipeline(  # type: ignore[attr-defined]
-            [d["id"] for d in docs if not (d.get("docSize") or {}).get("overApiSizeLimit")]
+        self.services.on_docs_listed(
+            [d["id"] for d in docs if not decisions.doc_is_over_size_limit(d)]
         )
         yield from docs
 
-    def _list_docs(self, context: Context | None) -> t.Iterable[dict]:
-        doc_ids = self.config.get("doc_ids") or []
+    def _list_docs(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        doc_ids = self.settings.doc_ids
         if not doc_ids:
             # The account listing is the backup's root: if it fails, the run fails.
             yield from self.request_records(context)
@@ -121,7 +115,7 @@ class DocsStream(_Stream):
     def generate_child_contexts(
         self, record: Record, context: Context | None
     ) -> t.Iterable[Context | None]:
-        if (record.get("docSize") or {}).get("overApiSizeLimit"):
+        if decisions.doc_is_over_size_limit(record):
             self.ledger.record_failure(
                 object_type="doc",
                 doc_id=record["id"],
@@ -134,7 +128,7 @@ class DocsStream(_Stream):
         yield {"doc_id": record["id"]}
 
 
-class TablesStream(_Child):
+class TablesStream(ChildStream):
     """Each table and view: the listing gives references, `getTable` the full object."""
 
     name = "tables"
@@ -143,25 +137,28 @@ class TablesStream(_Child):
     primary_keys = ("doc_id", "id")
     schema = schemas.TABLE
 
-    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
+    def get_url_params(
+        self, context: Context | None, next_page_token: str | None
+    ) -> dict[str, t.Any]:
         return {**super().get_url_params(context, next_page_token), "tableTypes": "table,view"}
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         assert context is not None
         doc_id = context["doc_id"]
-        read_ahead = self._tap.read_ahead  # type: ignore[attr-defined]
+        read_ahead = self.services.read_ahead
         listed = read_ahead.take("tables", doc_id) if read_ahead else None
-        refs = self.guarded(
-            context,
-            self._listing(context, listed),
-            object_type="tables",
-            object_id=None,
-            name="table listing",
+        refs = list(
+            self.guarded(
+                context,
+                self._listing(context, listed),
+                object_type="tables",
+                object_id=None,
+                name="table listing",
+            )
         )
-        refs = list(refs)
         self._mark_pages_of_vanished_tables(doc_id, refs)
         for ref in filter(self.keep, refs):
-            read = read_ahead.take("table", doc_id, ref["id"]) if listed else None
+            read = read_ahead.take("table", doc_id, ref["id"]) if read_ahead and listed else None
             try:
                 response = (
                     read.result()
@@ -176,13 +173,15 @@ class TablesStream(_Child):
                 continue
             yield {**table, "doc_id": doc_id}
 
-    def _listing(self, context: Context, listed: t.Any) -> t.Iterator[dict]:
+    def _listing(
+        self, context: Context, listed: Future[list[dict[str, t.Any]]] | None
+    ) -> t.Iterator[dict[str, t.Any]]:
         yield from listed.result() if listed else self.request_records(context)
 
     def keep(self, ref: Record) -> bool:
-        return ref.get("tableType") != "view" or bool(self.config.get("include_views", True))
+        return decisions.table_is_kept(ref, include_views=self.settings.include_views)
 
-    def _mark_pages_of_vanished_tables(self, doc_id: str, refs: list[dict]) -> None:
+    def _mark_pages_of_vanished_tables(self, doc_id: str, refs: list[dict[str, t.Any]]) -> None:
         """A table or view gone since the last run changed the page it sat on, and nothing
         need move that page's `updatedAt` (a view goes with its base table, which may sit
         on another page): that page is exported again, as for a table whose rows changed.
@@ -218,7 +217,7 @@ class TablesStream(_Child):
         }
 
 
-class ColumnsStream(_Child):
+class ColumnsStream(ChildStream):
     """A table's columns in listing order (`position`); Coda caps a page at 100."""
 
     name = "columns"
@@ -228,7 +227,7 @@ class ColumnsStream(_Child):
     schema = schemas.COLUMN
     page_size = 100
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         assert context is not None
         columns = list(
             self.guarded(
@@ -253,250 +252,18 @@ class ColumnsStream(_Child):
                 "position": position,
             }
 
-    def _listing(self, context: Context) -> t.Iterator[dict]:
+    def _listing(self, context: Context) -> t.Iterator[dict[str, t.Any]]:
         """The columns read ahead (see tap_coda.pipeline), else a request now."""
-        read_ahead = self._tap.read_ahead  # type: ignore[attr-defined]
+        read_ahead = self.services.read_ahead
         read = (
             read_ahead.take("columns", context["doc_id"], context["table_id"])
-            if (read_ahead)
+            if read_ahead
             else None
         )
         yield from read.result() if read else self.request_records(context)
 
 
-class RowsStream(_Child):
-    """A table's rows, fetched in full, as a sync-token delta, or not at all.
-
-    Per table the state keeps the final page's `nextSyncToken`, the row count, the columns'
-    fingerprint and the table's `updatedAt`. Unchanged table → no row request. A delta
-    never reports deletions, so when the previous count plus the rows created since does
-    not give today's `rowCount`, the table is read in full. Views are never deltas: rows
-    entering or leaving a view's filter are not "changed" rows.
-    """
-
-    name = "rows"
-    parent_stream_type = TablesStream
-    # Rows are Coda's JSON as received, already what the schema says: checking every
-    # value of every row again would be most of the tap's CPU on a large table.
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-    path = "/docs/{doc_id}/tables/{table_id}/rows"
-    primary_keys = ("doc_id", "table_id", "id")
-    replication_key = "updatedAt"
-    schema = schemas.ROW
-    state_partitioning_keys: t.ClassVar[list[str] | None] = ["doc_id", "table_id"]
-
-    _sync_token: str | None = None
-    _paginator: t.Any = None
-    _latest_row: Record | None = None
-    _extracted_at: datetime | None = None
-
-    def get_new_paginator(self) -> t.Any:
-        self._paginator = super().get_new_paginator()
-        return self._paginator
-
-    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict:
-        params = {
-            **super().get_url_params(context, next_page_token),
-            "valueFormat": self.config.get("value_format", "simpleWithArrays"),
-        }
-        if self._sync_token:
-            params["syncToken"] = self._sync_token
-        return params
-
-    def _fetch(self, context: Context, sync_token: str | None) -> t.Iterator[dict]:
-        self._sync_token = sync_token
-        try:
-            yield from self.request_records(context)
-        finally:
-            self._sync_token = None
-
-    def plan(self, context: Context, previous: t.Mapping[str, t.Any], fp: str | None) -> str:
-        """How a table's rows are read: `full`, `delta` or `unchanged`, from its rows
-        bookmark (`previous`), its `getTable` (in `context`) and its columns' fingerprint."""
-        same_shape = fp is not None and previous.get("columns_fingerprint") == fp
-        # A renamed page changes every row's browserLink (it carries the page's name)
-        # while no updatedAt moves: the table's own browserLink tells.
-        same_links = previous.get("table_browser_link") == context.get("table_browser_link")
-        if not previous.get("sync_token") or not same_shape or not same_links:
-            return "full"
-        refresh_days = int(self.config.get("rows_full_refresh_days") or 0)
-        last_full = previous.get("full_synced_at")
-        if refresh_days and (
-            not last_full
-            or datetime.fromisoformat(last_full)
-            < datetime.now(timezone.utc) - timedelta(days=refresh_days)
-        ):
-            return "full"
-        if previous.get("table_updated_at") == context.get("table_updated_at") and previous.get(
-            "row_count"
-        ) == context.get("row_count"):
-            return "unchanged"
-        if context.get("table_type") == "view":
-            return "full"
-        if (context.get("row_count") or 0) < (previous.get("row_count") or 0):
-            return "full"  # fewer rows than before: something was deleted
-        return "delta"
-
-    def _delta(self, context: Context, previous: dict) -> list[dict] | None:
-        """The rows changed since the token, or None when only a full read is safe."""
-        try:
-            rows = []
-            for row in self._fetch(context, previous["sync_token"]):
-                rows.append(row)
-                if len(rows) > MAX_DELTA_ROWS:
-                    return None
-        except CodaClientError as exc:
-            self.logger.info(
-                "Sync token of %s refused (%s): reading it in full", context["table_id"], exc
-            )
-            return None
-        since = previous.get("max_created_at") or ""
-        created = sum(1 for row in rows if (row.get("createdAt") or "") > since)
-        if (previous.get("row_count") or 0) + created != context.get("row_count"):
-            return None  # rows were deleted (deltas never say so)
-        return rows
-
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        assert context is not None
-        state = self.get_context_state(context)
-        key = (context["doc_id"], context["table_id"])
-        mode = self.plan(context, state, self.ledger.column_fingerprints.get(key))
-        if self.config.get("dry_run"):
-            # Say what a run would do (a delta may still turn full once read); read nothing.
-            self.ledger.table_outcomes[key] = TableOutcome(mode, 0)
-            if mode != "unchanged":
-                self.ledger.mark_table_changed(context["doc_id"], context.get("page_id"))
-            return
-        emitted = 0
-        max_created = state.get("max_created_at") or ""
-        rows: t.Iterable[dict] = ()
-        if mode == "delta":
-            delta = self._delta(context, state)
-            mode, rows = ("delta", delta) if delta is not None else ("full", ())
-        if mode == "full":
-            max_created = ""
-            rows = self._fetch(context, None)
-        try:
-            for row in rows:
-                emitted += 1
-                max_created = max(max_created, row.get("createdAt") or "")
-                yield row
-            self._flush_bookmark(context)
-        except OBJECT_ERRORS as exc:
-            self._flush_bookmark(context)
-            self.fail(
-                context,
-                exc,
-                object_type="rows",
-                object_id=context["table_id"],
-                name=context.get("table_name"),
-            )
-            self.ledger.table_outcomes[key] = TableOutcome("failed", emitted)
-            return
-        self.ledger.table_outcomes[key] = TableOutcome(mode, emitted)
-        if mode == "unchanged":
-            return
-        self.ledger.mark_table_changed(context["doc_id"], context.get("page_id"))
-        # Written only once every page is out: a failed read keeps the old token.
-        token = self._paginator.next_sync_token if self._paginator else None
-        state.update(
-            sync_token=token,
-            row_count=context.get("row_count"),
-            columns_fingerprint=self.ledger.column_fingerprints.get(key),
-            table_updated_at=context.get("table_updated_at"),
-            table_browser_link=context.get("table_browser_link"),
-            page_id=context.get("page_id"),  # for TablesStream, should the table vanish
-            max_created_at=max_created or None,
-        )
-        if mode == "full":
-            state["full_synced_at"] = datetime.now(timezone.utc).isoformat()
-
-    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
-        assert context is not None
-        row["doc_id"], row["table_id"] = context["doc_id"], context["table_id"]
-        return row
-
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        # Every row of a page was extracted when the page arrived: one clock read a page.
-        self._extracted_at = datetime.now(timezone.utc)
-        yield from super().parse_response(response)
-
-    # -- the per-row path ---------------------------------------------------------------
-    # Rows are nearly all of a backup's records. singer-sdk's generic per-record work
-    # (walking the selection mask through every value of every row, and moving the
-    # replication-key bookmark once per row) was about 40 % of the tap's CPU. The two
-    # private hooks below keep its results and drop the per-row cost; both fall back to
-    # singer-sdk whenever the simple case does not hold. tests/test_rows_fast_path.py
-    # compares them with singer-sdk's own path, so a singer-sdk change that breaks them
-    # fails there.
-
-    @cached_property
-    def _plain_records(self) -> bool:
-        """Every property selected, no stream map or flattening, no type conforming: a
-        row is emitted exactly as received (what singer-sdk's path would produce)."""
-        maps = self.stream_maps
-        return (
-            self.TYPE_CONFORMANCE_LEVEL == TypeConformanceLevel.NONE
-            and all(self.mask.values())
-            and len(maps) == 1
-            and type(maps[0]) is SameRecordTransform
-            and maps[0].stream_alias == self.name
-            and not maps[0].flattening_enabled
-        )
-
-    def _generate_record_messages(self, record: Record) -> t.Iterator[singer.RecordMessage]:
-        if not self._plain_records:
-            yield from super()._generate_record_messages(record)
-            return
-        yield singer.RecordMessage(
-            stream=self.name,
-            record=record,
-            version=self._stream_version,
-            time_extracted=self._extracted_at or datetime.now(timezone.utc),
-        )
-
-    def _increment_stream_state(
-        self, latest_record: Record, *, context: Context | None = None
-    ) -> None:
-        # The bookmark of an unsorted stream ends at the largest `updatedAt` it saw; keep
-        # that row and hand it to singer-sdk once, when the table's rows are done.
-        best = self._latest_row
-        if best is None or (latest_record.get("updatedAt") or "") >= (best.get("updatedAt") or ""):
-            self._latest_row = latest_record
-
-    def _flush_bookmark(self, context: Context) -> None:
-        if self._latest_row is not None:
-            super()._increment_stream_state(self._latest_row, context=context)
-            self._latest_row = None
-
-
-class TableSyncsStream(_Child):
-    """One record per table per run: how its rows were read (full, delta, unchanged)."""
-
-    name = "table_syncs"
-    parent_stream_type = TablesStream
-    path = "/docs/{doc_id}/tables/{table_id}/rows"  # no request of its own
-    primary_keys = ("doc_id", "table_id")
-    schema = schemas.TABLE_SYNC
-
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        assert context is not None
-        outcome = self.ledger.table_outcomes.pop((context["doc_id"], context["table_id"]), None)
-        if outcome is None:
-            return  # rows not selected: nothing to say
-        record = {
-            "doc_id": context["doc_id"],
-            "table_id": context["table_id"],
-            "table_type": context.get("table_type"),
-            "mode": outcome.mode,
-            "rows_emitted": outcome.rows_emitted,
-            "row_count": context.get("row_count"),
-        }
-        # A dry run's plan, not rows read: marked, so no target takes it for a backup.
-        yield {**record, "dry_run": True} if self.config.get("dry_run") else record
-
-
-class PagesStream(_Child):
+class PagesStream(ChildStream):
     """Every page of a doc (a flat list: hidden pages and subpages included)."""
 
     name = "pages"
@@ -505,7 +272,7 @@ class PagesStream(_Child):
     primary_keys = ("doc_id", "id")
     schema = schemas.PAGE
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         assert context is not None
         yield from self.guarded(
             context,
@@ -515,14 +282,14 @@ class PagesStream(_Child):
             name="page listing",
         )
 
-    def _listing(self, context: Context) -> t.Iterable[dict]:
+    def _listing(self, context: Context) -> t.Iterable[dict[str, t.Any]]:
         """The listing the pipeline prefetched, else a request now."""
-        pipeline = self._tap.pipeline  # type: ignore[attr-defined]
+        pipeline = self.services.pipeline
         prefetched = pipeline.pages(context["doc_id"]) if pipeline else None
         yield from self.request_records(context) if prefetched is None else prefetched
 
     def keep(self, page: Record) -> bool:
-        return not (self.config.get("skip_hidden_pages") and page.get("isEffectivelyHidden"))
+        return decisions.page_is_kept(page, skip_hidden_pages=self.settings.skip_hidden_pages)
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         assert context is not None
@@ -531,7 +298,7 @@ class PagesStream(_Child):
     def generate_child_contexts(
         self, record: Record, context: Context | None
     ) -> t.Iterable[Context | None]:
-        for output_format in self.config.get("page_formats", ["markdown"]):
+        for output_format in self.settings.page_formats:
             yield {
                 "doc_id": record["doc_id"],
                 "page_id": record["id"],
@@ -542,7 +309,7 @@ class PagesStream(_Child):
             }
 
 
-class PageContentsStream(_Child):
+class PageContentsStream(ChildStream):
     """A page exported as Markdown or HTML; skipped when neither it nor its tables changed."""
 
     name = "page_contents"
@@ -553,52 +320,53 @@ class PageContentsStream(_Child):
     schema = schemas.PAGE_CONTENT
     state_partitioning_keys: t.ClassVar[list[str] | None] = ["doc_id", "page_id", "format"]
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         assert context is not None
-        doc_id, page_id, output_format = context["doc_id"], context["page_id"], context["format"]
-        failure = {
-            "object_type": "page_content",
-            "object_id": page_id,
-            "name": context.get("page_name"),
-            "format": output_format,
-        }
-        if context.get("content_type") != "canvas":
+        doc_id, page_id = context["doc_id"], context["page_id"]
+        if not decisions.page_is_exportable(context.get("content_type")):
             self.ledger.record_failure(
                 doc_id=doc_id,
-                **failure,
+                **self._failure_fields(context),
                 error="Coda exports only canvas pages; this page is "
                 f"{context.get('content_type')!r}",
             )
             return
-        updated = context.get("page_updated_at")
-        previous = self.get_starting_replication_key_value(context)
-        table_changed = page_id in self.ledger.changed_table_pages.get(doc_id, set())
-        if updated and previous == updated and not table_changed:
+        reason = decisions.page_export_reason(
+            updated_at=context.get("page_updated_at"),
+            previous=self.get_starting_replication_key_value(context),
+            table_changed=page_id in self.ledger.changed_table_pages.get(doc_id, set()),
+            refetch=decisions.refetch_key(doc_id, page_id) in self.settings.refetch,
+        )
+        if reason is None:
             return
-        if self.config.get("dry_run"):
+        if self.settings.dry_run:
             # What a run would export, and why; nothing is exported.
-            reason = "new" if previous is None else "changed" if previous != updated else "table"
-            yield {
-                "doc_id": doc_id,
-                "page_id": page_id,
-                "format": output_format,
-                "page_updatedAt": updated,
-                "content": None,
-                "dry_run_reason": reason,
-                "dry_run": True,
-            }
+            yield {**self._record(context, None), "dry_run_reason": reason, "dry_run": True}
             return
         try:
-            content = self._tap.export(doc_id, page_id, output_format)  # type: ignore[attr-defined]
+            content = self.services.export(self, doc_id, page_id, context["format"])
         except OBJECT_ERRORS as exc:
-            self.fail(context, exc, **failure)
+            self.fail(context, exc, **self._failure_fields(context))
             return
-        yield {
-            "doc_id": doc_id,
-            "page_id": page_id,
-            "format": output_format,
-            "page_updatedAt": updated,
+        yield self._record(context, content)
+
+    @staticmethod
+    def _record(context: Context, content: str | None) -> dict[str, t.Any]:
+        return {
+            "doc_id": context["doc_id"],
+            "page_id": context["page_id"],
+            "format": context["format"],
+            "page_updatedAt": context.get("page_updated_at"),
             "content": content,
+        }
+
+    @staticmethod
+    def _failure_fields(context: Context) -> dict[str, t.Any]:
+        return {
+            "object_type": "page_content",
+            "object_id": context["page_id"],
+            "name": context.get("page_name"),
+            "format": context["format"],
         }
 
 
@@ -609,19 +377,9 @@ class FailuresStream(Stream):
     primary_keys = ()
     schema = schemas.FAILURE
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        yield from self._tap.ledger.failures  # type: ignore[attr-defined]
+    def __init__(self, tap: Tap, services: Services) -> None:
+        self.services = services
+        super().__init__(tap)
 
-
-STREAM_TYPES: tuple[type[Stream], ...] = (
-    # Order matters: children sync in this order, and tables must precede pages so that
-    # a page holding a changed table is exported again.
-    DocsStream,
-    TablesStream,
-    ColumnsStream,
-    RowsStream,
-    TableSyncsStream,
-    PagesStream,
-    PageContentsStream,
-    FailuresStream,
-)
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        yield from self.services.ledger.failures

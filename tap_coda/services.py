@@ -1,0 +1,54 @@
+"""What every stream of one tap run shares: settings, ledger, pacing, and the work ahead.
+
+The tap builds one `Services` and hands it to each stream it creates, so a stream reaches
+the ledger or the export pipeline through a typed attribute instead of its tap's private
+members. `pipeline` and `read_ahead` exist only once the docs are listed
+(`TapCoda.start_pipeline`) and only when concurrency is on.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+import requests
+
+from tap_coda.client import RateLimits
+from tap_coda.export import export_page
+from tap_coda.ledger import RunLedger
+
+if t.TYPE_CHECKING:
+    from tap_coda.client import CodaStream
+    from tap_coda.pipeline import ExportPipeline, TableReadAhead
+    from tap_coda.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    #: Resolves the API token when first needed (a missing token is one line, not a crash).
+    api_token: t.Callable[[], str]
+    ledger: RunLedger = field(default_factory=RunLedger)
+    #: For signed download links: a session that never carries the token.
+    blob_session: requests.Session = field(default_factory=requests.Session)
+    rate_limits: RateLimits = field(init=False)
+    pipeline: ExportPipeline | None = None
+    #: Called with the ids of the docs to back up once they are listed (starts the work
+    #: ahead of the sync, `TapCoda.start_pipeline`).
+    on_docs_listed: t.Callable[[list[str]], None] = field(default=lambda doc_ids: None)
+    read_ahead: TableReadAhead | None = None
+
+    def __post_init__(self) -> None:
+        self.rate_limits = RateLimits(self.settings.rate_limits)
+
+    def export(self, stream: CodaStream, doc_id: str, page_id: str, output_format: str) -> str:
+        """One page's export: from the pipeline when it runs, else right here."""
+        if self.pipeline is not None:
+            return self.pipeline.export((doc_id, page_id, output_format))
+        return export_page(stream, doc_id, page_id, output_format, **self.settings.export_options)
+
+    def close(self) -> None:
+        """Stop the workers ahead of the sync (the run is over, or stopping)."""
+        for helper in (self.pipeline, self.read_ahead):
+            if helper is not None:
+                helper.close()
