@@ -9,8 +9,6 @@ signed URL on another host and must never carry the token (see `download_blob`).
 
 from __future__ import annotations
 
-import decimal
-import email.utils
 import random
 import threading
 import time
@@ -19,7 +17,6 @@ from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import urlparse
 
-import msgspec
 import requests
 from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate
 from singer_sdk import RESTStream
@@ -29,7 +26,15 @@ from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.pagination import JSONPathPaginator
 
 from tap_coda.download import read_checked_body
+from tap_coda.reach import (
+    UNREACHABLE_WAITS_SECONDS,
+    CodaUnreachableError,
+    unreachable_reason,
+    where,
+)
 from tap_coda.redaction import redact, register_secret
+from tap_coda.responses import decode_json, error_message, retry_after_seconds
+from tap_coda.responses import json_body as json_body  # noqa: PLC0414 - tap_coda.export's import
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -104,55 +109,6 @@ def rate_class_of(method: str, url: str) -> str:
     if method.upper() != "GET":
         return "write"
     return "list_docs" if urlparse(url).path.rstrip("/").endswith("/docs") else "read"
-
-
-def retry_after_seconds(response: requests.Response | None) -> float | None:
-    """`Retry-After` as seconds (delta or HTTP date), if the server sent one."""
-    value = response.headers.get("Retry-After") if response is not None else None
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))  # seconds (RFC 9110: an integer; a fraction is read too)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def error_message(response: requests.Response) -> str:
-    """One line for a failed response: status, reason and Coda's `message` (never headers)."""
-    detail = ""
-    try:
-        body = response.json()
-        if isinstance(body, dict):
-            detail = str(body.get("message") or body.get("statusMessage") or "")
-    except ValueError:
-        detail = response.text[:200]
-    path = urlparse(response.url).path
-    line = f"{response.status_code} {response.reason} for {path}"
-    return f"{line}: {detail}" if detail else line
-
-
-#: Parses a response body several times faster than `requests`' json; fractions become
-#: Decimal (as singer-sdk's own parsing does), so a value is written back digit for digit.
-_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
-
-
-def decode_json(body: bytes) -> t.Any:
-    """JSON of a response body; ValueError when it is not JSON."""
-    try:
-        return _DECODER.decode(body)
-    except msgspec.DecodeError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def json_body(response: requests.Response) -> t.Any:
-    """The response's JSON, parsed once by `validate_response` (fractions as Decimal)."""
-    body = getattr(response, "_coda_json", None)
-    return body if body is not None else decode_json(response.content)
 
 
 #: Where every Coda listing keeps its objects.
@@ -301,8 +257,8 @@ class CodaStream(RESTStream[str]):
             rate_class_of(prepared_request.method or "GET", prepared_request.url or "")
         )
         try:
-            return super()._request(prepared_request, context)
-        except CodaAuthError:
+            return self._send_while_reachable(prepared_request, context)
+        except (CodaAuthError, CodaUnreachableError):
             raise
         except Exception as exc:
             if redact(str(exc)) == str(exc):
@@ -312,7 +268,27 @@ class CodaStream(RESTStream[str]):
             msg = f"the API token cannot be sent ({type(exc).__name__}: {redact(str(exc))})"
             raise CodaAuthError(msg) from None
 
+    def _send_while_reachable(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """singer-sdk's send; until the API first answers, a refused connection or an
+        unresolvable host gets a few quick tries and then ends the run (tap_coda.reach)."""
+        for wait in (*UNREACHABLE_WAITS_SECONDS, None):
+            try:
+                return super()._request(prepared_request, context)
+            except requests.exceptions.ConnectionError as exc:
+                why = None if self.services.api_reached else unreachable_reason(exc)
+                if why is None:
+                    raise
+                if wait is None:
+                    msg = f"cannot reach {where(prepared_request.url or self.url_base)}: {why}"
+                    raise CodaUnreachableError(msg) from None
+                self.logger.info("Cannot reach the API (%s); trying again in %g s", why, wait)
+                time.sleep(wait)
+        raise AssertionError  # the loop returns or raises
+
     def validate_response(self, response: requests.Response) -> None:
+        self.services.api_reached = True  # an answer, whatever it says
         status = response.status_code
         if status == HTTPStatus.UNAUTHORIZED:
             msg = (

@@ -19,8 +19,9 @@ import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from tap_coda import decisions
-from tap_coda.client import CodaRequestError, json_body
+from tap_coda.client import CodaRequestError
 from tap_coda.export import export_page
+from tap_coda.responses import json_body
 
 if t.TYPE_CHECKING:
     from tap_coda.client import CodaStream

@@ -37,6 +37,8 @@ class Services:
     #: ahead of the sync, `TapCoda.start_pipeline`).
     on_docs_listed: t.Callable[[list[str]], None] = field(default=lambda doc_ids: None)
     read_ahead: TableReadAhead | None = None
+    #: Whether any request got an answer yet (see tap_coda.reach).
+    api_reached: bool = False
 
     def __post_init__(self) -> None:
         self.rate_limits = RateLimits(self.settings.rate_limits)

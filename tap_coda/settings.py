@@ -6,10 +6,13 @@ tap reads every setting once, into `Settings`, and nothing else repeats a defaul
 
 from __future__ import annotations
 
+import difflib
 import typing as t
 from dataclasses import dataclass, fields
 
+import jsonschema  # type: ignore[import-untyped]  # singer-sdk brings it, without stubs
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_coda.client import DEFAULT_RATE_LIMITS
 
@@ -252,3 +255,41 @@ class Settings:
         """Keywords of `tap_coda.export.export_page`."""
         poll = self.export_poll_interval
         return ExportOptions(timeout_s=self.export_timeout, first_wait_s=poll, poll_scale=poll)
+
+
+class SettingsError(ConfigValidationError):
+    """A setting singer-sdk refused, said in one line that names the key."""
+
+
+def _problem(error: jsonschema.ValidationError) -> str:
+    """`key: what is wrong`, without the `null` every optional setting also allows."""
+    key = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "type":
+        allowed = error.validator_value if isinstance(error.validator_value, list) else []
+        kinds = [kind for kind in allowed or [error.validator_value] if kind != "null"]
+        message = f"{error.instance!r} is not of type " + " or ".join(map(repr, kinds))
+    elif error.validator == "enum":
+        choices = ", ".join(repr(c) for c in error.validator_value if c is not None)
+        message = f"{error.instance!r} is not one of {choices}"
+    else:
+        message = error.message
+    return f"{key}: {message}" if key else message
+
+
+def config_problems(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> list[str]:
+    """Every way the config breaks its schema, one line each, sorted by key."""
+    validator = jsonschema.Draft202012Validator(schema)
+    return sorted(_problem(error) for error in validator.iter_errors(dict(config)))
+
+
+def unknown_settings(
+    config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]
+) -> list[tuple[str, str | None]]:
+    """Keys the schema (the tap's settings and singer-sdk's built-ins) does not know, each
+    with the nearest known name (None when none is close)."""
+    known = list(schema.get("properties") or {})
+    return [
+        (key, next(iter(difflib.get_close_matches(key, known, n=1)), None))
+        for key in sorted(config)
+        if key not in known
+    ]

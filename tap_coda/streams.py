@@ -15,8 +15,9 @@ from singer_sdk import Stream
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_coda import decisions, schemas
-from tap_coda.client import CodaClientError, CodaRequestError, CodaStream, json_body
+from tap_coda.client import CodaClientError, CodaRequestError, CodaStream
 from tap_coda.ledger import failure_details, fingerprint
+from tap_coda.responses import json_body
 
 if t.TYPE_CHECKING:
     from concurrent.futures import Future

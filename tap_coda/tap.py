@@ -11,13 +11,24 @@ from functools import cached_property
 from pathlib import Path
 
 from singer_sdk import Tap
+from singer_sdk.exceptions import ConfigValidationError
 
-from tap_coda.client import CodaAuthError, json_body
+from tap_coda.client import CodaAuthError
 from tap_coda.ledger import fingerprint
 from tap_coda.pipeline import ExportPipeline, TableReadAhead, page_bookmarks, rows_bookmarks
+from tap_coda.reach import CodaUnreachableError
+from tap_coda.responses import json_body
 from tap_coda.rows import RowsStream, TableSyncsStream
 from tap_coda.services import Services
-from tap_coda.settings import CONFIG_SCHEMA, DEFAULT_CONCURRENCY, TOKEN_ENV, Settings
+from tap_coda.settings import (
+    CONFIG_SCHEMA,
+    DEFAULT_CONCURRENCY,
+    TOKEN_ENV,
+    Settings,
+    SettingsError,
+    config_problems,
+    unknown_settings,
+)
 from tap_coda.streams import (
     ColumnsStream,
     DocsStream,
@@ -80,6 +91,20 @@ class TapCoda(Tap):
     config_jsonschema = CONFIG_SCHEMA
 
     _rows_bookmarks: dict[tuple[str, str], dict[str, t.Any]]  # set by start_pipeline
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        try:
+            super().__init__(*args, **kwargs)
+        except ConfigValidationError as exc:
+            # singer-sdk logs each cause, then "Config validation failed" last, which is
+            # the line a caller such as coda-backup shows: make the last line the cause.
+            problems = config_problems(self.config, exc.schema or self.config_jsonschema)
+            message = "; ".join(problems) or str(exc)
+            raise SettingsError(message, errors=exc.errors, schema=exc.schema) from None
+        # Warned, not refused: Meltano and other runners may pass settings of their own.
+        for key, nearest in unknown_settings(self.config, self.config_jsonschema):
+            hint = f": did you mean {nearest!r}?" if nearest else ""
+            self.logger.warning("Unknown setting %r, ignored%s", key, hint)
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self, self.services) for stream_type in STREAM_TYPES]
@@ -207,7 +232,7 @@ class TapCoda(Tap):
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         try:
             super().invoke(*args, **kwargs)
-        except CodaAuthError as exc:
+        except (CodaAuthError, CodaUnreachableError, SettingsError) as exc:
             cls.logger.error("tap-coda: %s", exc)
             sys.exit(1)
 

@@ -1,0 +1,63 @@
+"""Reading Coda's answers: JSON bodies (parsed once), error lines, `Retry-After`."""
+
+from __future__ import annotations
+
+import decimal
+import email.utils
+import time
+import typing as t
+from urllib.parse import urlparse
+
+import msgspec
+import requests
+
+__all__ = ["decode_json", "error_message", "json_body", "retry_after_seconds"]
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """`Retry-After` as seconds (delta or HTTP date), if the server sent one."""
+    value = response.headers.get("Retry-After") if response is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))  # seconds (RFC 9110: an integer; a fraction is read too)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def error_message(response: requests.Response) -> str:
+    """One line for a failed response: status, reason and Coda's `message` (never headers)."""
+    detail = ""
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            detail = str(body.get("message") or body.get("statusMessage") or "")
+    except ValueError:
+        detail = response.text[:200]
+    path = urlparse(response.url).path
+    line = f"{response.status_code} {response.reason} for {path}"
+    return f"{line}: {detail}" if detail else line
+
+
+#: Parses a response body several times faster than `requests`' json; fractions become
+#: Decimal (as singer-sdk's own parsing does), so a value is written back digit for digit.
+_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
+
+
+def decode_json(body: bytes) -> t.Any:
+    """JSON of a response body; ValueError when it is not JSON."""
+    try:
+        return _DECODER.decode(body)
+    except msgspec.DecodeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def json_body(response: requests.Response) -> t.Any:
+    """The response's JSON, parsed once by `validate_response` (fractions as Decimal)."""
+    body = getattr(response, "_coda_json", None)
+    return body if body is not None else decode_json(response.content)
