@@ -8,6 +8,7 @@ summary, and maps the outcome to restic-like exit codes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
@@ -19,7 +20,7 @@ import time
 import typing as t
 from pathlib import Path
 
-from coda_backup import dryrun
+from coda_backup import dryrun, lock
 from coda_backup.pipeline import (
     PipelineError,
     child_env,
@@ -29,6 +30,7 @@ from coda_backup.pipeline import (
 )
 from coda_backup.progress import Console, Progress, format_elapsed
 from coda_backup.report import print_summary, read_summary
+from coda_backup.runs import new_run_id
 from coda_backup.state import load_state, read_latest, save_state
 
 LOGGER = logging.getLogger("coda-backup")
@@ -204,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the docs, pages and tables a run would back up (and, with "
         "--incremental, what it would skip); exports and writes nothing",
     )
+    add(
+        "--lock-wait",
+        metavar="SECONDS",
+        type=float,
+        default=lock.DEFAULT_WAIT_S,
+        help="how long to wait for another backup or prune of --output to finish "
+        f"(default: {lock.DEFAULT_WAIT_S:g})",
+    )
     return parser
 
 
@@ -342,7 +352,10 @@ def backup(args: argparse.Namespace, console: Console) -> int:
         if singer_state is not None:
             state_in = write_private_json(workdir / "state.json", singer_state)
             tap_command += ["--state", str(state_in)]
-        target_config = {"output_dir": str(output), "private": True}
+        # The run's name is chosen here, under the output lock, so the bookmarks are saved
+        # for the run that produced them whatever `latest` names at the end.
+        run_id = new_run_id(output)
+        target_config = {"output_dir": str(output), "private": True, "run_id": run_id}
         target_command = [
             find_script("target-files"),
             "--config",
@@ -360,15 +373,13 @@ def backup(args: argparse.Namespace, console: Console) -> int:
             debug=debug,
         )
 
-    run_id = read_latest(output)
-    if run_id is None or run_id == latest_before:
-        msg = "target-files finished but promoted no new run (latest is unchanged)"
-        raise FatalError(msg)
     run_dir = output / run_id
     summary = read_summary(run_dir)
-    if summary is None:
-        msg = f"the new run {run_dir} has no readable summary.json"
+    if summary is None or read_latest(output) == latest_before:
+        msg = f"target-files finished but promoted no new run {run_id} (latest is unchanged)"
         raise FatalError(msg)
+    if read_latest(output) != run_id:
+        LOGGER.warning("latest names %s, not this run %s", read_latest(output), run_id)
     if result.final_state:
         try:
             save_state(output, run_id, result.final_state)
@@ -408,7 +419,7 @@ def _setup_logging(level: str, console: Console) -> None:
 
 
 #: `coda-backup <name> …`: the snapshot commands, each a module with its own `main(argv)`.
-SUBCOMMANDS = {"verify": "coda_backup.verify"}
+SUBCOMMANDS = {"verify": "coda_backup.verify", "prune": "coda_backup.prune"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -424,11 +435,15 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args.log_level, console)
     _install_signal_handlers()
     try:
-        return backup(args, console)
+        with contextlib.ExitStack() as stack:
+            if not args.dry_run:  # a dry run writes nothing: it needs no writer lock
+                output = args.output.expanduser().absolute()
+                stack.enter_context(lock.output_lock(output, command="backup", wait=args.lock_wait))
+            return backup(args, console)
     except UsageError as exc:
         console.line(f"coda-backup: error: {exc}")
         return EXIT_USAGE
-    except (FatalError, PipelineError) as exc:
+    except (FatalError, PipelineError, lock.LockBusy) as exc:
         console.line(f"coda-backup: error: {exc}")
         return EXIT_FATAL
     except Interrupted as exc:

@@ -134,3 +134,16 @@ def walk_files(run_dir: Path) -> t.Iterator[tuple[str, Path]]:
             rel = path.relative_to(run_dir).as_posix()
             if rel != MANIFEST:
                 yield rel, path
+
+
+def new_run_id(output: Path, now: datetime.datetime | None = None) -> str:
+    """A name for a new run: its UTC start (`-2`, `-3`… when taken), as target-files
+    names runs itself. Chosen under the output lock, so no other coda-backup takes it."""
+    moment = now or datetime.datetime.now(datetime.timezone.utc)
+    base = moment.strftime("%Y-%m-%dT%H%M%SZ")
+    for n in range(1, 10_000):
+        name = base if n == 1 else f"{base}-{n}"
+        if not (output / name).exists() and not (output / f".partial-{name}").exists():
+            return name
+    msg = f"no free run name for {base} in {output}"
+    raise OSError(msg)
