@@ -419,7 +419,11 @@ def _setup_logging(level: str, console: Console) -> None:
 
 
 #: `coda-backup <name> …`: the snapshot commands, each a module with its own `main(argv)`.
-SUBCOMMANDS = {"verify": "coda_backup.verify", "prune": "coda_backup.prune"}
+SUBCOMMANDS = {
+    "verify": "coda_backup.verify",
+    "prune": "coda_backup.prune",
+    "diff": "coda_backup.diff",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

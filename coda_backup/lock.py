@@ -81,7 +81,8 @@ def output_lock(output: Path, *, command: str, wait: float = DEFAULT_WAIT_S) -> 
     path = output / LOCK_FILE
     try:
         output.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle = path.open("a+b")  # never truncate before it is ours
+        # owner-only like the backups; never truncated before it is ours
+        handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+b")
     except OSError as exc:
         msg = f"cannot write to the output folder {output}: {exc.strerror or exc}"
         raise LockBusy(msg) from None

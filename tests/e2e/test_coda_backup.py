@@ -385,7 +385,8 @@ def test_wrong_token(start_fake: StartFake, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert_one_clear_error(result, "401")
     assert result.latest is None
-    assert not [p for p in output.iterdir() if p.name != "state.json"]  # no run, no partial
+    # no run, no partial (the writer lock file stays: removing it would race a waiter)
+    assert not [p for p in output.iterdir() if p.name not in ("state.json", ".coda-backup.lock")]
     assert fake.count(status=401) >= 1
     assert fake.count(method="POST") == 0
 

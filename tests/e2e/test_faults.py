@@ -317,7 +317,7 @@ def test_401_mid_run_stops_cleanly_and_leaves_earlier_runs(tmp_path: Path) -> No
         assert result.latest == first.latest
         assert (output / "state.json").read_bytes() == state_before
         assert sorted(p.name for p in output.iterdir()) == sorted(
-            [first.latest, "latest", "latest.txt", "state.json"]
+            [first.latest, "latest", "latest.txt", "state.json", ".coda-backup.lock"]
         )
 
     # The same through a shell pipe: both exit 1, nothing promoted, no partial left.
@@ -333,7 +333,7 @@ def test_401_mid_run_stops_cleanly_and_leaves_earlier_runs(tmp_path: Path) -> No
     assert "closing `failures` stream never arrived" in piped.target_stderr
     assert piped.final_state is None
     assert (output / "latest.txt").read_text(encoding="utf-8").strip() == first.latest
-    assert not [p for p in output.iterdir() if p.name.startswith(".")]
+    assert [p.name for p in output.iterdir() if p.name.startswith(".")] == [".coda-backup.lock"]
     assert_no_token_anywhere(tmp_path, result.stderr, piped.tap_stderr, piped.target_stderr)
 
 

@@ -58,6 +58,10 @@ def alive(pid: int) -> bool:
     return fields[0] != "Z"
 
 
+#: coda-backup's writer lock file: it stays (removing it would race a process waiting on it)
+LOCK = ".coda-backup.lock"
+
+
 def check_output_folder(output: Path, ws: t.Any, url: str) -> str:
     """The invariants after any interruption; returns the run `latest` names."""
     latest = (output / "latest.txt").read_text(encoding="utf-8")
@@ -74,7 +78,7 @@ def check_output_folder(output: Path, ws: t.Any, url: str) -> str:
     assert state["run_id"] in {p.name for p in runs}
     assert isinstance(state["singer_state"], dict) and state["singer_state"].get("bookmarks")
     leftovers = {p.name for p in output.iterdir()} - {p.name for p in runs}
-    leftovers -= {"latest", "latest.txt", "state.json"}
+    leftovers -= {"latest", "latest.txt", "state.json", LOCK}
     assert all(name.startswith(".partial-") for name in leftovers), leftovers
     return latest
 
@@ -154,14 +158,14 @@ def test_interrupted_runs_never_damage_latest_and_the_next_run_recovers(
             else:  # the blow came after promotion: the new run is whole, state may lag
                 assert code in (0, 130, 143), (point, code, stderr)
             if how != "SIGKILL target":  # the target removed its own partial folder
-                assert not [p for p in output.iterdir() if p.name.startswith(".")]
+                assert not [p for p in output.iterdir() if p.name.startswith(".") and p.name != LOCK]
 
             again = run_coda_backup(
                 "--include-shared", "--incremental", output=output, fake=fake, token=TOKEN
             )
             assert again.returncode == 0, again.stderr
             assert check_output_folder(output, ws, url) == again.latest != latest
-            assert not [p for p in output.iterdir() if p.name.startswith(".")]
+            assert not [p for p in output.iterdir() if p.name.startswith(".") and p.name != LOCK]
             state = json.loads((output / "state.json").read_text(encoding="utf-8"))
             assert state["run_id"] == again.latest
 
@@ -194,7 +198,7 @@ def test_leftovers_of_killed_runs_are_removed_by_the_next_run(tmp_path: Path) ->
         )
         url = fake.url
     assert again.returncode == 0, again.stderr
-    assert sorted(p.name for p in output.glob(".*")) == [young.name]
+    assert sorted(p.name for p in output.glob(".*")) == [LOCK, young.name]
     young.unlink()
     assert check_output_folder(output, ws, url) == again.latest
 

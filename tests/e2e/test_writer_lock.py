@@ -31,9 +31,7 @@ def wait_for_holder(output: Path, timeout: float = 60) -> dict[str, t.Any]:
     raise AssertionError("the first backup never took the lock")
 
 
-def test_two_backups_at_once_run_one_after_the_other(
-    start_fake: StartFake, tmp_path: Path
-) -> None:
+def test_two_backups_at_once_run_one_after_the_other(start_fake: StartFake, tmp_path: Path) -> None:
     fake = start_fake(build_demo_workspace(), export_seconds=0.3)
     output = tmp_path / "b"
     results: dict[str, Result] = {}
