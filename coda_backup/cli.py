@@ -20,7 +20,7 @@ import time
 import typing as t
 from pathlib import Path
 
-from coda_backup import dryrun, lock
+from coda_backup import dryrun, lock, ping
 from coda_backup.pipeline import (
     PipelineError,
     child_env,
@@ -214,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long to wait for another backup or prune of --output to finish "
         f"(default: {lock.DEFAULT_WAIT_S:g})",
     )
+    add(
+        "--ping-url",
+        metavar="URL",
+        type=_api_url,
+        help="monitor to ping: URL/start when the run starts, URL/<exit code> when it ends "
+        "(healthchecks.io style); a failed ping is a warning, never a failed backup",
+    )
+    add("--json", action="store_true", help="print the run's summary as one JSON object")
     return parser
 
 
@@ -390,7 +398,10 @@ def backup(args: argparse.Namespace, console: Console) -> int:
             )
     else:
         LOGGER.warning("target-files printed no state: the next --incremental run is a full one")
-    print_summary(summary, run_dir, elapsed=format_elapsed(time.monotonic() - started))
+    if args.json:  # for scripts: the run's summary as one JSON object, nothing else
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
+    else:
+        print_summary(summary, run_dir, elapsed=format_elapsed(time.monotonic() - started))
     return EXIT_OK if summary.get("status") == "complete" else EXIT_PARTIAL
 
 
@@ -438,6 +449,15 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     _setup_logging(args.log_level, console)
     _install_signal_handlers()
+    watched = args.ping_url if not args.dry_run else None
+    ping.ping(watched, "start")
+    code = _run(args, console)
+    ping.ping(watched, str(code))
+    return code
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    """The backup under the writer lock, its outcome as an exit code."""
     try:
         with contextlib.ExitStack() as stack:
             if not args.dry_run:  # a dry run writes nothing: it needs no writer lock

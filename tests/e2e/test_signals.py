@@ -158,7 +158,9 @@ def test_interrupted_runs_never_damage_latest_and_the_next_run_recovers(
             else:  # the blow came after promotion: the new run is whole, state may lag
                 assert code in (0, 130, 143), (point, code, stderr)
             if how != "SIGKILL target":  # the target removed its own partial folder
-                assert not [p for p in output.iterdir() if p.name.startswith(".") and p.name != LOCK]
+                assert not [
+                    p for p in output.iterdir() if p.name.startswith(".") and p.name != LOCK
+                ]
 
             again = run_coda_backup(
                 "--include-shared", "--incremental", output=output, fake=fake, token=TOKEN
