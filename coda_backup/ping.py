@@ -9,9 +9,9 @@ The URL itself is not logged (a check's URL is its secret); only its host is.
 from __future__ import annotations
 
 import logging
+import urllib.error
 import urllib.parse
-
-import requests
+import urllib.request
 
 logger = logging.getLogger("coda-backup")
 
@@ -24,13 +24,14 @@ def ping(url: str | None, event: str, *, timeout: float = TIMEOUT_S) -> bool:
         return False
     target = f"{url.rstrip('/')}/{event}"
     host = urllib.parse.urlsplit(url).netloc or "the ping URL"
+    # urllib, not requests: two tiny GETs do not justify importing requests at every start
     try:
-        response = requests.get(target, timeout=timeout)
-        response.close()
-    except requests.RequestException as exc:
-        logger.warning("ping %r to %s failed: %s", event, host, type(exc).__name__)
+        with urllib.request.urlopen(target, timeout=timeout) as response:  # noqa: S310 - http(s) only, checked by the flag
+            response.read(1024)
+    except urllib.error.HTTPError as exc:
+        logger.warning("ping %r to %s failed: HTTP %d", event, host, exc.code)
         return False
-    if not response.ok:
-        logger.warning("ping %r to %s failed: HTTP %d", event, host, response.status_code)
+    except (OSError, ValueError) as exc:  # URLError, timeouts, resets, a bad URL
+        logger.warning("ping %r to %s failed: %s", event, host, type(exc).__name__)
         return False
     return True
