@@ -20,7 +20,7 @@ import time
 import typing as t
 from pathlib import Path
 
-from coda_backup import dryrun, lock, ping
+from coda_backup import archive, dryrun, lock, ping
 from coda_backup.pipeline import (
     PipelineError,
     child_env,
@@ -222,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(healthchecks.io style); a failed ping is a warning, never a failed backup",
     )
     add("--json", action="store_true", help="print the run's summary as one JSON object")
+    add(
+        "--archive",
+        choices=["zip", "tar.gz"],
+        help="after the backup, pack the new run into <output>/<run>.zip (or .tar.gz), "
+        "checked against its manifest",
+    )
     return parser
 
 
@@ -398,11 +404,30 @@ def backup(args: argparse.Namespace, console: Console) -> int:
             )
     else:
         LOGGER.warning("target-files printed no state: the next --incremental run is a full one")
+    report_run(args, output, run_id, summary, elapsed=time.monotonic() - started)
+    return EXIT_OK if summary.get("status") == "complete" else EXIT_PARTIAL
+
+
+def report_run(
+    args: argparse.Namespace,
+    output: Path,
+    run_id: str,
+    summary: dict[str, t.Any],
+    *,
+    elapsed: float,
+) -> None:
+    """The summary (as text, or one JSON object with --json), then --archive."""
     if args.json:  # for scripts: the run's summary as one JSON object, nothing else
         sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
     else:
-        print_summary(summary, run_dir, elapsed=format_elapsed(time.monotonic() - started))
-    return EXIT_OK if summary.get("status") == "complete" else EXIT_PARTIAL
+        print_summary(summary, output / run_id, elapsed=format_elapsed(elapsed))
+    if args.archive:
+        try:
+            packed = archive.make_archive(output, run_id, args.archive)
+        except archive.ArchiveError as exc:
+            msg = f"the backup {run_id} is in place, but its archive failed: {exc}"
+            raise FatalError(msg) from None
+        LOGGER.info("archive written and checked: %s", packed)
 
 
 def _install_signal_handlers() -> None:
@@ -431,6 +456,7 @@ def _setup_logging(level: str, console: Console) -> None:
 
 #: `coda-backup <name> …`: the snapshot commands, each a module with its own `main(argv)`.
 SUBCOMMANDS = {
+    "archive": "coda_backup.archive",
     "verify": "coda_backup.verify",
     "prune": "coda_backup.prune",
     "diff": "coda_backup.diff",
