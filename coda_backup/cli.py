@@ -20,7 +20,7 @@ import time
 import typing as t
 from pathlib import Path
 
-from coda_backup import archive, dryrun, lock, ping
+from coda_backup import archive, damage, dryrun, lock, ping
 from coda_backup.pipeline import (
     PipelineError,
     child_env,
@@ -223,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--json", action="store_true", help="print the run's summary as one JSON object")
     add(
+        "--verify-carried",
+        action="store_true",
+        help="with --incremental: check latest's files by full sha256 (not only size and "
+        f"modification time; that happens every {damage.FULL_CHECK_DAYS} days anyway) before "
+        "carrying them forward; damaged objects are fetched again",
+    )
+    add(
         "--archive",
         choices=["zip", "tar.gz"],
         help="after the backup, pack the new run into <output>/<run>.zip (or .tar.gz), "
@@ -330,6 +337,30 @@ def remove_stale_temp_files(output: Path) -> None:
 # -- running -----------------------------------------------------------------------------
 
 
+def incremental_start(
+    args: argparse.Namespace, output: Path, config: dict[str, t.Any]
+) -> tuple[dict[str, t.Any] | None, str | None]:
+    """The state to start from (None: a full run) and, before carrying `latest` forward,
+    the damage check: damaged objects go to the tap's `refetch` (fetched again)."""
+    if not args.incremental:
+        return None, None
+    loaded = load_state(output)
+    if loaded.singer_state is None:
+        outcome = "it would be a full run" if args.dry_run else "doing a full run"
+        LOGGER.warning("--incremental: %s; %s", loaded.reason, outcome)
+        return None, None
+    LOGGER.info("%s", loaded.reason)
+    latest = read_latest(output)
+    if args.dry_run or latest is None:
+        return loaded.singer_state, None
+    refetch, full_check_at = damage.pre_run_check(
+        output, latest, verify_carried=args.verify_carried
+    )
+    if refetch:
+        config["refetch"] = refetch
+    return loaded.singer_state, full_check_at
+
+
 def backup(args: argparse.Namespace, console: Console) -> int:
     token_file = resolve_token(args)
     config = tap_config(args, token_file)
@@ -340,15 +371,7 @@ def backup(args: argparse.Namespace, console: Console) -> int:
     tap_env = child_env(args.log_level, with_token=True)
     target_env = child_env(args.log_level, with_token=False)
 
-    singer_state = None
-    if args.incremental:
-        loaded = load_state(output)
-        singer_state = loaded.singer_state
-        if singer_state is None:
-            outcome = "it would be a full run" if args.dry_run else "doing a full run"
-            LOGGER.warning("--incremental: %s; %s", loaded.reason, outcome)
-        else:
-            LOGGER.info("%s", loaded.reason)
+    singer_state, full_check_at = incremental_start(args, output, config)
 
     with tempfile.TemporaryDirectory(prefix="coda-backup-") as tmp:  # 0700, removed after
         workdir = Path(tmp)
@@ -370,6 +393,8 @@ def backup(args: argparse.Namespace, console: Console) -> int:
         # for the run that produced them whatever `latest` names at the end.
         run_id = new_run_id(output)
         target_config = {"output_dir": str(output), "private": True, "run_id": run_id}
+        if args.verify_carried:
+            target_config["verify_carried"] = True
         target_command = [
             find_script("target-files"),
             "--config",
@@ -396,7 +421,8 @@ def backup(args: argparse.Namespace, console: Console) -> int:
         LOGGER.warning("latest names %s, not this run %s", read_latest(output), run_id)
     if result.final_state:
         try:
-            save_state(output, run_id, result.final_state)
+            extra = {"full_check_at": full_check_at} if full_check_at else None
+            save_state(output, run_id, result.final_state, extra)
         except OSError as exc:  # the backup itself is in place: say so, do not fail it
             LOGGER.warning(
                 "cannot write state.json (%s): the next --incremental run is a full one",

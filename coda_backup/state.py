@@ -81,10 +81,18 @@ def manifest_digest(run_folder: Path) -> str | None:
         return None
 
 
-def save_state(output: Path, run_id: str, singer_state: dict[str, t.Any]) -> Path:
-    """Write state.json atomically (temp file + os.replace), readable by the owner only."""
+def save_state(
+    output: Path,
+    run_id: str,
+    singer_state: dict[str, t.Any],
+    extra: t.Mapping[str, t.Any] | None = None,
+) -> Path:
+    """Write state.json atomically (temp file + os.replace), readable by the owner only.
+
+    `extra`: further top-level keys (the pre-run damage check's `full_check_at`)."""
     path = output / STATE_FILE
     record = {
+        **(extra or {}),
         "run_id": run_id,
         "manifest_sha256": manifest_digest(output / run_id),
         "singer_state": singer_state,
