@@ -122,7 +122,9 @@ def pre_run_check(
     try:
         damaged = check_run(output / latest, full=full)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        logger.warning("cannot check %s for damage before carrying it forward: %s", latest, exc)
+        # a run from before manifests held digests has nothing to check against: that
+        # is no news for every run of an old backup, so not a warning
+        logger.info("cannot check %s for damage before carrying it forward: %s", latest, exc)
         return [], last
     for d in damaged:
         what = f"fetched again from Coda ({d.object_key})" if d.object_key else "rewritten"
