@@ -62,6 +62,12 @@ exit codes:
   3  backup written and promoted as `latest`, but some objects failed (summary.json)
   130/143  interrupted (Ctrl-C / SIGTERM): earlier runs and `latest` are untouched
 
+snapshot commands (each has --help; they need no token):
+  coda-backup verify [--output DIR] [RUN ...] [--all] [--json]   check runs against manifests
+  coda-backup prune --output DIR --keep-daily 7 [--keep-…] [--dry-run]  thin out old runs
+  coda-backup diff [--output DIR] [OLD [NEW]] [--json]            what changed between runs
+  coda-backup archive [--output DIR] [RUN] [--format zip|tar.gz] [--to PATH]
+
 examples (Linux/macOS):
   export {TOKEN_ENV}=...              # from https://coda.io/account
   coda-backup --output ~/coda-backups
