@@ -14,7 +14,6 @@ import json
 import os
 import re
 import typing as t
-from dataclasses import dataclass
 from pathlib import Path
 
 from coda_backup.state import read_latest
@@ -32,9 +31,8 @@ class RunNotFound(Exception):  # noqa: N818 - reported as a usage problem, not a
     """A RUN named on the command line is not a run folder of the output folder."""
 
 
-@dataclass(frozen=True)
-class FileEntry:
-    """What a manifest recorded about one file of its run."""
+class FileEntry(t.NamedTuple):
+    """What a manifest recorded about one file of its run (a tuple: runs list thousands)."""
 
     sha256: str
     size: int
@@ -132,17 +130,27 @@ def walk_files(run_dir: Path) -> t.Iterator[tuple[str, Path]]:
 
 
 def walk_names(run_dir: Path) -> t.Iterator[tuple[str, str]]:
-    """`walk_files` with the path as a string (os.path on purpose: it is the hot loop)."""
-    root = os.fspath(run_dir)
-    cut = len(root) + 1
-    for folder, dirs, files in os.walk(root):
-        links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]  # noqa: PTH114, PTH118
-        dirs[:] = sorted(d for d in dirs if d not in links)
-        for name in sorted([*files, *links]):
-            path = os.path.join(folder, name)  # noqa: PTH118
-            rel = path[cut:].replace(os.sep, "/")
-            if rel != MANIFEST:
-                yield rel, path
+    """`walk_files` with the path as a string."""
+    for rel, entry in walk_entries(run_dir):
+        yield rel, entry.path
+
+
+def walk_entries(run_dir: Path) -> t.Iterator[tuple[str, os.DirEntry[str]]]:
+    """`walk_files` as scandir entries: their type needs no system call, and their
+    `stat(follow_symlinks=False)` is the one lstat a check needs."""
+    stack = [("", os.fspath(run_dir))]
+    while stack:
+        prefix, folder = stack.pop()
+        with os.scandir(folder) as found:
+            entries = sorted(found, key=lambda e: e.name)
+        subdirs = []
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                subdirs.append((rel + "/", entry.path))
+            elif rel != MANIFEST:
+                yield rel, entry
+        stack.extend(reversed(subdirs))
 
 
 def new_run_id(output: Path, now: datetime.datetime | None = None) -> str:

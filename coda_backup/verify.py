@@ -80,13 +80,23 @@ def _inside(rel: str) -> bool:
     return bool(rel) and not rel.startswith("/") and ".." not in parts and ":" not in parts[0]
 
 
-def check_file(run_dir: Path, rel: str, entry: runs.FileEntry, digests: Digests) -> Problem | None:
-    """One listed file against its manifest entry: None when it is intact."""
+def check_file(
+    run_dir: Path,
+    rel: str,
+    entry: runs.FileEntry,
+    digests: Digests,
+    found: os.DirEntry[str] | None = None,
+) -> Problem | None:
+    """One listed file against its manifest entry: None when it is intact. `found`: the
+    file's scandir entry when the run was walked already (saves a path join and lstat)."""
     if not _inside(rel):
         return Problem(rel, "manifest", "the manifest lists a path outside the run")
-    path = os.path.join(run_dir, rel)  # noqa: PTH118 - pathlib per file costs more than stat
     try:
-        st = os.lstat(path)
+        if found is not None:
+            path, st = found.path, found.stat(follow_symlinks=False)
+        else:
+            path = os.path.join(run_dir, rel)  # noqa: PTH118 - pathlib costs more than stat
+            st = os.lstat(path)
         detail = _mismatch(path, st, entry, digests)
     except FileNotFoundError:
         return Problem(rel, "missing", "missing")
@@ -117,13 +127,17 @@ def verify_run(output: Path, name: str, digests: Digests) -> RunReport:
         reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
         report.problems.append(Problem(runs.MANIFEST, "manifest", f"manifest: {reason}"))
         return report
+    present = dict(runs.walk_entries(run_dir))
     for rel, entry in sorted(listed.items()):
         report.files += 1
-        if problem := check_file(run_dir, rel, entry, digests):
+        if rel not in present and _inside(rel):
+            report.problems.append(Problem(rel, "missing", "missing"))
+        elif problem := check_file(run_dir, rel, entry, digests, present.get(rel)):
             report.problems.append(problem)
-    for rel, _path in runs.walk_names(run_dir):
-        if rel not in listed:
-            report.problems.append(Problem(rel, "unlisted", "not listed in the manifest"))
+    report.problems += [
+        Problem(rel, "unlisted", "not listed in the manifest")
+        for rel in sorted(present.keys() - listed.keys())
+    ]
     return report
 
 
