@@ -48,10 +48,16 @@ class RunLedger:
         http_status: int | None = None,
         attempts: int = 1,
         format: str | None = None,
+        kind: str = "failure",
+        reason: str | None = None,
     ) -> None:
+        """A `failures` record: `kind` "failure", or "skip" for what Coda can never serve
+        (`reason` says which: see tap_coda.decisions)."""
         with self._lock:
             self.failures.append(
                 {
+                    "kind": kind,
+                    "reason": reason,
                     "object_type": object_type,
                     "doc_id": doc_id,
                     "object_id": object_id,

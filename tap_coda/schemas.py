@@ -132,6 +132,9 @@ TABLE_SYNC = open_schema(
 )
 
 FAILURE = open_schema(
+    # "skip": Coda can never serve the object (`reason` says why); "failure": it broke.
+    th.Property("kind", STR, required=True, allowed_values=["failure", "skip"]),
+    th.Property("reason", STR),  # unexportable_page / over_api_size_limit; null for failures
     th.Property("object_type", STR, required=True),
     th.Property("doc_id", STR),
     th.Property("object_id", STR),

@@ -50,6 +50,11 @@ class BackupStream(CodaStream):
             **fields,
         )
 
+    def skip(self, reason: str, **fields: t.Any) -> None:
+        """Record what Coda can never serve: a skip, or a failure with `skips_as_failures`."""
+        kind = "failure" if self.settings.skips_as_failures else "skip"
+        self.ledger.record_failure(kind=kind, reason=reason, **fields)
+
     def generate_child_contexts(
         self, record: Record, context: Context | None
     ) -> t.Iterable[Context | None]:
@@ -117,7 +122,8 @@ class DocsStream(BackupStream):
         self, record: Record, context: Context | None
     ) -> t.Iterable[Context | None]:
         if decisions.doc_is_over_size_limit(record):
-            self.ledger.record_failure(
+            self.skip(
+                decisions.OVER_API_SIZE_LIMIT,
                 object_type="doc",
                 doc_id=record["id"],
                 object_id=record["id"],
@@ -325,7 +331,8 @@ class PageContentsStream(ChildStream):
         assert context is not None
         doc_id, page_id = context["doc_id"], context["page_id"]
         if not decisions.page_is_exportable(context.get("content_type")):
-            self.ledger.record_failure(
+            self.skip(
+                decisions.UNEXPORTABLE_PAGE,
                 doc_id=doc_id,
                 **self._failure_fields(context),
                 error="Coda exports only canvas pages; this page is "
