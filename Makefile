@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 MELTANO_VENV := .venv-meltano
 
-.PHONY: install test lint demo bench meltano clean
+.PHONY: install test test-sdk-next lint demo bench meltano clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,18 @@ test: install meltano
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PATH="$(CURDIR)/$(BIN):$$PATH" MELTANO_BIN="$(CURDIR)/$(MELTANO_VENV)/bin/meltano" $(BIN)/pytest -n auto
+
+# The suite against the newest singer-sdk release, in its own venv: an upgrade's breakage
+# is seen before the pin (~=0.54.9) moves: upgrading singer-sdk after the project's own
+# install overrides the pin (pip only warns that tap-coda asks for another version).
+SDK_NEXT_VENV := .venv-sdk-next
+test-sdk-next: meltano
+	$(PYTHON) -m venv $(SDK_NEXT_VENV)
+	$(SDK_NEXT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SDK_NEXT_VENV)/bin/python -m pip install -q -e '.[test]'
+	$(SDK_NEXT_VENV)/bin/python -m pip install -q --upgrade 'singer-sdk[msgspec,testing]'
+	$(SDK_NEXT_VENV)/bin/python -m pip show singer-sdk | grep '^Version'
+	PATH="$(CURDIR)/$(SDK_NEXT_VENV)/bin:$$PATH" MELTANO_BIN="$(CURDIR)/$(MELTANO_VENV)/bin/meltano" $(SDK_NEXT_VENV)/bin/pytest -n auto $(PYTEST_ARGS)
 
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m fakecoda.demo

@@ -38,7 +38,7 @@ from tap_coda.responses import json_body as json_body  # noqa: PLC0414 - tap_cod
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, RequestFunc
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
     from tap_coda.ledger import RunLedger
@@ -188,7 +188,7 @@ class CodaStream(RESTStream[str]):
     @property
     def http_headers(self) -> dict[str, t.Any]:
         headers = {
-            "User-Agent": f"tap-coda/{self._tap.plugin_version}",
+            "User-Agent": self.services.user_agent,
             "Accept": "application/json",
         }
         if self.settings.strict_latest:
@@ -250,38 +250,41 @@ class CodaStream(RESTStream[str]):
             reason,
         )
 
-    def _request(
-        self, prepared_request: requests.PreparedRequest, context: Context | None
-    ) -> requests.Response:
-        self.services.rate_limits.acquire(
-            rate_class_of(prepared_request.method or "GET", prepared_request.url or "")
-        )
-        try:
-            return self._send_while_reachable(prepared_request, context)
-        except (CodaAuthError, CodaUnreachableError):
-            raise
-        except Exception as exc:
-            if redact(str(exc)) == str(exc):
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """singer-sdk's retries around `func`; each try paced by its Coda rate class."""
+
+        def send(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            self.services.rate_limits.acquire(
+                rate_class_of(prepared.method or "GET", prepared.url or "")
+            )
+            try:
+                return self._send_while_reachable(func, prepared, context)
+            except (CodaAuthError, CodaUnreachableError):
                 raise
-            # The token itself is in the error (e.g. a header http.client refuses): no
-            # request can ever succeed with it, and the message must not show it.
-            msg = f"the API token cannot be sent ({type(exc).__name__}: {redact(str(exc))})"
-            raise CodaAuthError(msg) from None
+            except Exception as exc:
+                if redact(str(exc)) == str(exc):
+                    raise
+                # The token itself is in the error (e.g. a header http.client refuses): no
+                # request can ever succeed with it, and the message must not show it.
+                msg = f"the API token cannot be sent ({type(exc).__name__}: {redact(str(exc))})"
+                raise CodaAuthError(msg) from None
+
+        return super().request_decorator(send)
 
     def _send_while_reachable(
-        self, prepared_request: requests.PreparedRequest, context: Context | None
+        self, func: RequestFunc, prepared: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
-        """singer-sdk's send; until the API first answers, a refused connection or an
-        unresolvable host gets a few quick tries and then ends the run (tap_coda.reach)."""
+        """Send; until the API first answers, a refused connection or an unresolvable host
+        gets a few quick tries and then ends the run (tap_coda.reach)."""
         for wait in (*UNREACHABLE_WAITS_SECONDS, None):
             try:
-                return super()._request(prepared_request, context)
+                return func(prepared, context)
             except requests.exceptions.ConnectionError as exc:
                 why = None if self.services.api_reached else unreachable_reason(exc)
                 if why is None:
                     raise
                 if wait is None:
-                    msg = f"cannot reach {where(prepared_request.url or self.url_base)}: {why}"
+                    msg = f"cannot reach {where(prepared.url or self.url_base)}: {why}"
                     raise CodaUnreachableError(msg) from None
                 self.logger.info("Cannot reach the API (%s); trying again in %g s", why, wait)
                 time.sleep(wait)
@@ -307,7 +310,8 @@ class CodaStream(RESTStream[str]):
         # A 2xx whose body is not whole JSON (a proxy's HTML page, a body cut short that
         # still matches its Content-Length): try again. Parsed once, kept for the readers.
         try:
-            response._coda_json = decode_json(response.content)  # type: ignore[attr-defined]
+            # Our own attribute, parsed once and read by responses.json_body.
+            response._coda_json = decode_json(response.content)  # type: ignore[attr-defined]  # noqa: SLF001
         except ValueError:
             body = response.content
             kind = "truncated JSON" if body.lstrip()[:1] in (b"{", b"[") else "non-JSON"
@@ -365,4 +369,6 @@ class CodaStream(RESTStream[str]):
                 raise RetriableAPIError(f"{status} from the download link", response)
             return response
 
-        return self.request_decorator(fetch)(requests.Request("GET", url).prepare(), None)
+        # singer-sdk's retries without pacing: the link's host is not Coda's API.
+        retried = super().request_decorator(fetch)
+        return retried(requests.Request("GET", url).prepare(), None)

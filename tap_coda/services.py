@@ -28,6 +28,8 @@ class Services:
     settings: Settings
     #: Resolves the API token when first needed (a missing token is one line, not a crash).
     api_token: t.Callable[[], str]
+    #: `tap-coda/<version>`, sent with every API request.
+    user_agent: str = "tap-coda"
     ledger: RunLedger = field(default_factory=RunLedger)
     #: For signed download links: a session that never carries the token.
     blob_session: requests.Session = field(default_factory=requests.Session)

@@ -119,6 +119,7 @@ class TapCoda(Tap):
         return Services(
             settings=self.settings,
             api_token=lambda: self.api_token,
+            user_agent=f"tap-coda/{self.plugin_version}",
             on_docs_listed=self.start_pipeline,
         )
 
@@ -201,6 +202,8 @@ class TapCoda(Tap):
         if page_id and rows.plan(context, previous, fingerprint(columns)).mode != "unchanged":
             pipeline.prefetch(doc_id, page_id)
 
+    # singer-sdk's private signal hook, kept for a correctness need (no public one exists):
+    # tests/e2e/test_signals.py::test_a_tap_stopped_by_sigterm_does_not_wait_for_exports_in_flight
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """SIGTERM/SIGINT: stop the workers, write the state as singer-sdk does, and leave.
 
@@ -212,7 +215,7 @@ class TapCoda(Tap):
         self.services.close()
         try:
             self.logger.info("Stopping on signal %d", signum)
-            self._state_writer.write_state(self.state)
+            self.state_writer.write_state(self.state)
         finally:
             for stream in (sys.stdout, sys.stderr):
                 with contextlib.suppress(Exception):
