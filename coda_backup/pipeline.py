@@ -31,6 +31,11 @@ if t.TYPE_CHECKING:
 
 LOGGER = logging.getLogger("coda-backup")
 
+#: Where the token is read from; the one place coda-backup spells it (the tap reads the
+#: same variable, and `TAP_CODA_API_TOKEN` is singer-sdk's name for its `api_token`).
+TOKEN_ENV = "CODA_API_TOKEN"  # noqa: S105 - a variable name, not a secret
+TOKEN_ENVS = (TOKEN_ENV, "TAP_CODA_API_TOKEN")
+
 #: singer-sdk writes compact JSON with the keys in this order (singerlib RecordMessage).
 RECORD_PREFIX = b'{"type":"RECORD","stream":"'
 #: singer-sdk's console log format: "2026-01-01 10:00:00,000 | INFO     | name | message".
@@ -71,7 +76,7 @@ def child_env(log_level: str, *, with_token: bool) -> dict[str, str]:
         PYTHONIOENCODING="utf-8",
     )
     if not with_token:
-        for name in ("CODA_API_TOKEN", "TAP_CODA_API_TOKEN"):
+        for name in TOKEN_ENVS:
             env.pop(name, None)
     return env
 
@@ -212,6 +217,16 @@ class PipelineResult:
     target_stdout: list[str] = field(default_factory=list)
 
 
+#: Called once the tap has finished cleanly, before the target sees end-of-input (which
+#: makes it promote the run): given the records counted per stream, it returns why the run
+#: must not be promoted, or None to let it through.
+Gate = t.Callable[[t.Mapping[bytes, int]], "str | None"]
+
+
+class RunRefusedError(PipelineError):
+    """The gate refused the run: the target was stopped before it could promote it."""
+
+
 def run_pipeline(
     tap_command: list[str],
     target_command: list[str],
@@ -221,6 +236,7 @@ def run_pipeline(
     console: Console,
     progress: Progress,
     debug: bool,
+    gate: Gate | None = None,
 ) -> PipelineResult:
     """Run tap | target to completion; raise PipelineError when either fails."""
     tap_log = ChildLog("tap-coda", console, debug=debug)
@@ -229,36 +245,23 @@ def run_pipeline(
     target = tap = None
     try:
         target = spawn(target_command, target_env, stdin=subprocess.PIPE)
-        assert target.stdin is not None and target.stdout is not None and target.stderr
-        target_log.start(target.stderr)
-        stdout_reader = threading.Thread(
-            target=lambda: target_out.extend(target.stdout),  # type: ignore[union-attr]
-            name="target-stdout",
-            daemon=True,
-        )
-        stdout_reader.start()
+        stdout_reader = _read_target(target, target_log, target_out)
         tap = spawn(tap_command, tap_env)
-        assert tap.stdout is not None and tap.stderr is not None
+        assert tap.stderr is not None
         tap_log.start(tap.stderr)
         progress.start()
-
-        target_gone = False
-        try:
-            relay(tap.stdout, target.stdin, progress.counts)
-        except (BrokenPipeError, ConnectionResetError, OSError):
-            target_gone = True  # the target died; the tap would block on a full pipe
-            stop(tap, release_output=True)
+        target_gone = _relay_all(tap, target, progress.counts)
         tap_returncode = tap.wait()
         tap_log.join()
-
-        if tap_returncode != 0 and not target_gone:
-            # Never let the target see end-of-input after a failed tap: it would promote
-            # an incomplete run as `latest`. Stop it first, then let go of the pipe.
-            stop(target)
-            _close_quietly(target.stdin)
-            target_log.join()
-            raise PipelineError(f"tap-coda failed: {tap_log.reason(tap_returncode)}")
-
+        if not target_gone:
+            _refuse_or_continue(
+                tap_returncode,
+                tap_log=tap_log,
+                gate=gate,
+                counts=progress.counts,
+                target=target,
+                target_log=target_log,
+            )
         _close_quietly(target.stdin)  # end of input: the target finishes and promotes
         target_returncode = target.wait()
         stdout_reader.join(timeout=STOP_GRACE_SECONDS)
@@ -279,7 +282,35 @@ def run_pipeline(
 
     tap_log.flush_held()
     target_log.flush_held()
-    lines = [raw.decode("utf-8", "replace").strip() for raw in target_out]
+    return _result(tap_returncode, target_returncode, target_out)
+
+
+def _refuse_or_continue(
+    tap_returncode: int,
+    *,
+    tap_log: ChildLog,
+    gate: Gate | None,
+    counts: t.Mapping[bytes, int],
+    target: subprocess.Popen[bytes],
+    target_log: ChildLog,
+) -> None:
+    """Stop the target before end-of-input when the tap failed or the gate refuses the run:
+    end-of-input would make the target promote it as `latest`."""
+    if tap_returncode != 0:
+        error: PipelineError = PipelineError(f"tap-coda failed: {tap_log.reason(tap_returncode)}")
+    else:
+        refusal = gate(counts) if gate is not None else None
+        if refusal is None:
+            return
+        error = RunRefusedError(refusal)
+    stop(target)
+    _close_quietly(target.stdin)
+    target_log.join()
+    raise error
+
+
+def _result(tap_returncode: int, target_returncode: int, out: list[bytes]) -> PipelineResult:
+    lines = [raw.decode("utf-8", "replace").strip() for raw in out]
     lines = [line for line in lines if line]
     return PipelineResult(
         tap_returncode=tap_returncode,
@@ -287,6 +318,31 @@ def run_pipeline(
         final_state=_last_json_object(lines),
         target_stdout=lines,
     )
+
+
+def _read_target(
+    target: subprocess.Popen[bytes], log: ChildLog, out: list[bytes]
+) -> threading.Thread:
+    """Pump the target's stderr to the console and collect its stdout (the state)."""
+    assert target.stdout is not None and target.stderr is not None
+    log.start(target.stderr)
+    stdout = target.stdout
+    reader = threading.Thread(target=lambda: out.extend(stdout), name="target-stdout", daemon=True)
+    reader.start()
+    return reader
+
+
+def _relay_all(
+    tap: subprocess.Popen[bytes], target: subprocess.Popen[bytes], counts: dict[bytes, int]
+) -> bool:
+    """Relay the tap's whole output; True if the target went away meanwhile."""
+    assert tap.stdout is not None and target.stdin is not None
+    try:
+        relay(tap.stdout, target.stdin, counts)
+    except (BrokenPipeError, ConnectionResetError, OSError):
+        stop(tap, release_output=True)  # the target died; the tap would block on a full pipe
+        return True
+    return False
 
 
 def _close_quietly(stream: t.IO[bytes] | None) -> None:

@@ -1,0 +1,168 @@
+"""coda-backup's flags: the parser, its help text and the checks of flag values."""
+
+from __future__ import annotations
+
+import argparse
+import typing as t
+from pathlib import Path
+
+from coda_backup.pipeline import TOKEN_ENV
+from coda_backup.settings import TAP_SETTINGS_ENV
+
+DEFAULT_OUTPUT = "coda-backups"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+EPILOG = f"""\
+token:
+  The Coda API token is read from the environment variable {TOKEN_ENV}, then from
+  --token-file. It is handed to tap-coda through its environment and is never written
+  to any file or log.
+
+exit codes:
+  0  backup complete
+  1  fatal: nothing usable was written (missing or wrong token, unwritable --output,
+     a crash); one line on stderr says why
+  2  usage error (unknown flag, bad value)
+  3  backup written and promoted as `latest`, but some objects failed (summary.json)
+  130/143  interrupted (Ctrl-C / SIGTERM): earlier runs and `latest` are untouched
+
+examples (Linux/macOS):
+  export {TOKEN_ENV}=...              # from https://coda.io/account
+  coda-backup --output ~/coda-backups
+  coda-backup --output ~/coda-backups --incremental --html-pages
+  coda-backup --token-file ~/.coda-token --doc-id AbCDeFGH --doc-id IjKlMnOp
+  coda-backup --dry-run --incremental
+
+examples (Windows PowerShell):
+  $env:{TOKEN_ENV} = "..."
+  coda-backup --output "$HOME\\coda-backups"
+  coda-backup --output "$HOME\\coda-backups" --incremental --no-views
+  coda-backup --token-file "$HOME\\coda-token.txt" --workspace-id ws-AbC123
+
+environment:
+  {TOKEN_ENV}             the API token
+  {TAP_SETTINGS_ENV}   extra tap-coda settings as a JSON object, e.g.
+                             '{{"export_timeout": 300, "rate_limit_reads": 50}}'
+                             (flags win over it; it may not contain api_token)
+"""
+
+
+# -- command line ------------------------------------------------------------------------
+
+
+def _non_negative_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        msg = f"invalid integer: {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if number < 0:
+        msg = f"must be 0 or more, not {number}"
+        raise argparse.ArgumentTypeError(msg)
+    return number
+
+
+def _api_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        msg = f"not an http(s) URL: {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value.rstrip("/")
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        msg = "must not be empty"
+        raise argparse.ArgumentTypeError(msg)
+    return value.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coda-backup",
+        description="Back up a Coda account (docs, pages, tables, views, rows) to local "
+        "files: pages as Markdown (or HTML), tables and views as CSV, metadata as JSON. "
+        "Every run is a complete, dated folder; `latest` points at the newest.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _what_flags(parser.add_argument)
+    _how_flags(parser.add_argument)
+    return parser
+
+
+def _what_flags(add: t.Callable[..., t.Any]) -> None:
+    """Where the backup goes and what it holds."""
+    add(
+        "--output",
+        metavar="DIR",
+        type=Path,
+        default=Path(DEFAULT_OUTPUT),
+        help=f"root folder of all runs (default: ./{DEFAULT_OUTPUT})",
+    )
+    add(
+        "--token-file",
+        metavar="FILE",
+        type=Path,
+        help=f"file holding the API token (used when {TOKEN_ENV} is not set)",
+    )
+    add("--include-shared", action="store_true", help="also back up docs shared with you")
+    add(
+        "--workspace-id",
+        metavar="WS",
+        type=_non_empty,
+        help="only docs of this workspace (e.g. ws-AbC123)",
+    )
+    add(
+        "--doc-id",
+        metavar="ID",
+        action="append",
+        type=_non_empty,
+        dest="doc_ids",
+        help="back up exactly this doc (repeatable); also reaches docs never opened",
+    )
+    add("--skip-hidden-pages", action="store_true", help="leave out hidden pages")
+    add("--no-views", action="store_true", help="back up base tables only, no views")
+    add("--html-pages", action="store_true", help="export pages as HTML as well as Markdown")
+
+
+def _how_flags(add: t.Callable[..., t.Any]) -> None:
+    """How the run goes."""
+    add(
+        "--incremental",
+        action="store_true",
+        help="re-export only what changed since `latest` (uses <output>/state.json; "
+        "without a matching state it runs in full and says so)",
+    )
+    add(
+        "--strict-latest",
+        action="store_true",
+        help="ask Coda for the latest doc version (X-Coda-Doc-Version: latest); "
+        "docs not yet up to date are retried, then recorded as failures",
+    )
+    add(
+        "--log-level",
+        metavar="LEVEL",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        default="warning",
+        help=f"{', '.join(LOG_LEVELS)} (default: warning); applies to tap-coda and "
+        "target-files too",
+    )
+    add(
+        "--max-retries",
+        metavar="N",
+        type=_non_negative_int,
+        help="retries for rate limits, server errors and timeouts (tap default: 6)",
+    )
+    add(
+        "--api-url",
+        metavar="URL",
+        type=_api_url,
+        help="Coda API base URL (default: https://coda.io/apis/v1)",
+    )
+    add(
+        "--dry-run",
+        action="store_true",
+        help="list the docs, pages and tables a run would back up (and, with "
+        "--incremental, what it would skip); exports and writes nothing",
+    )
