@@ -10,9 +10,10 @@ import time
 import typing as t
 from pathlib import Path
 
-from coda_backup import dryrun
+from coda_backup import dryrun, guard
 from coda_backup.errors import EXIT_OK, EXIT_PARTIAL, FatalError
 from coda_backup.pipeline import (
+    Gate,
     PipelineResult,
     child_env,
     find_script,
@@ -37,19 +38,35 @@ STALE_TEMP_PATTERNS = (".coda-backup-probe-*", ".state-*.tmp")
 STALE_TEMP_AGE_S = 60.0
 
 
-def prepare_output(output: Path) -> Path:
-    """Create --output if needed and prove it is writable before anything starts."""
+def prepare_output(output: Path) -> tuple[Path, list[Path]]:
+    """Create --output if needed and prove it is writable before anything starts.
+
+    Returns the folder and the folders this call created (deepest last), so that a run
+    that fails (a wrong token) can take them away again instead of leaving an empty
+    output folder behind.
+    """
     output = output.expanduser().absolute()
+    created = [folder for folder in (output, *output.parents) if not folder.exists()][::-1]
     probe = output / f".coda-backup-probe-{os.getpid()}"
     try:
         output.mkdir(mode=0o700, parents=True, exist_ok=True)  # backups are private data
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
+        remove_if_empty(created)
         msg = f"cannot write to the output folder {output}: {exc.strerror or exc}"
         raise FatalError(msg) from None
     remove_stale_temp_files(output)
-    return output
+    return output, created
+
+
+def remove_if_empty(folders: list[Path]) -> None:
+    """Remove folders this run created, deepest first, as long as they are empty."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or not ours any more): keep it and its parents
 
 
 def remove_stale_temp_files(output: Path) -> None:
@@ -78,8 +95,17 @@ def _input_state(args: argparse.Namespace, output: Path) -> dict[str, t.Any] | N
 def backup(args: argparse.Namespace, console: Console) -> int:
     token_file = resolve_token(args)
     config = tap_config(args, token_file)
-    # A dry run writes nothing, so it neither creates nor probes --output.
-    output = args.output.expanduser().absolute() if args.dry_run else prepare_output(args.output)
+    if args.dry_run:  # a dry run writes nothing, so it neither creates nor probes --output
+        return _run(args, console, config, args.output.expanduser().absolute())
+    output, created = prepare_output(args.output)
+    try:
+        return _run(args, console, config, output)
+    except BaseException:
+        remove_if_empty(created)  # a failed first run leaves no empty folder behind
+        raise
+
+
+def _run(args: argparse.Namespace, console: Console, config: dict[str, t.Any], output: Path) -> int:
     tap = find_script("tap-coda")
     debug = args.log_level == "debug"
     tap_env = child_env(args.log_level, with_token=True)
@@ -108,16 +134,44 @@ def backup(args: argparse.Namespace, console: Console) -> int:
         ]
         latest_before = read_latest(output)
         started = time.monotonic()
+        progress = Progress(console)
         result = run_pipeline(
             tap_command,
             target_command,
             tap_env=tap_env,
             target_env=child_env(args.log_level, with_token=False),
             console=console,
-            progress=Progress(console),
+            progress=progress,
             debug=debug,
+            gate=_empty_run_gate(args, output, latest_before),
         )
     return _finish(output, latest_before, result, elapsed=time.monotonic() - started)
+
+
+def _empty_run_gate(args: argparse.Namespace, output: Path, latest: str | None) -> Gate:
+    """Refuse a run without docs over a `latest` with docs (see coda_backup.guard)."""
+    previous = read_summary(output / latest) if latest else None
+    latest_docs = (previous or {}).get("docs_processed")
+    found = guard.describe_empty(
+        workspace_id=args.workspace_id,
+        doc_ids=args.doc_ids,
+        include_shared=args.include_shared,
+    )
+
+    def gate(counts: t.Mapping[bytes, int]) -> str | None:
+        docs_seen = counts.get(b"docs", 0)
+        reason = guard.refusal(
+            docs_seen=docs_seen,
+            latest=latest,
+            latest_docs=latest_docs if isinstance(latest_docs, int) else 0,
+            allow_empty=args.allow_empty,
+            found=found,
+        )
+        if reason is None and not docs_seen:
+            LOGGER.warning("%s: this run backs up nothing", found)
+        return reason
+
+    return gate
 
 
 def _finish(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import typing as t
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from coda_backup.pipeline import TOKEN_ENV
 from coda_backup.settings import TAP_SETTINGS_ENV
 
 DEFAULT_OUTPUT = "coda-backups"
+DISTRIBUTION = "tap-coda"  # the distribution that ships coda-backup
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 EPILOG = f"""\
@@ -21,7 +23,7 @@ token:
 exit codes:
   0  backup complete
   1  fatal: nothing usable was written (missing or wrong token, unwritable --output,
-     a crash); one line on stderr says why
+     a crash, a run that found no doc while `latest` has docs); one line says why
   2  usage error (unknown flag, bad value)
   3  backup written and promoted as `latest`, but some objects failed (summary.json)
   130/143  interrupted (Ctrl-C / SIGTERM): earlier runs and `latest` are untouched
@@ -90,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree
+        return "unknown version"
+
+
 def _what_flags(add: t.Callable[..., t.Any]) -> None:
     """Where the backup goes and what it holds."""
     add(
@@ -127,6 +136,7 @@ def _what_flags(add: t.Callable[..., t.Any]) -> None:
 
 def _how_flags(add: t.Callable[..., t.Any]) -> None:
     """How the run goes."""
+    add("--version", action="version", version=f"%(prog)s {_version()}")
     add(
         "--incremental",
         action="store_true",
@@ -165,4 +175,10 @@ def _how_flags(add: t.Callable[..., t.Any]) -> None:
         action="store_true",
         help="list the docs, pages and tables a run would back up (and, with "
         "--incremental, what it would skip); exports and writes nothing",
+    )
+    add(
+        "--allow-empty",
+        action="store_true",
+        help="let a run that finds no doc replace a `latest` that has docs (without it, "
+        "such a run exits 1 and `latest` is kept: a typo in a filter loses nothing)",
     )
