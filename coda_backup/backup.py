@@ -20,10 +20,11 @@ from coda_backup.pipeline import (
     run_pipeline,
     write_private_json,
 )
-from coda_backup.progress import Progress, format_elapsed
+from coda_backup.progress import Progress
 from coda_backup.report import print_summary, read_summary
 from coda_backup.settings import resolve_token, tap_config, target_config
 from coda_backup.state import load_state, read_latest, save_state
+from coda_backup.totals import format_duration, limits_of
 
 if t.TYPE_CHECKING:
     import argparse
@@ -109,6 +110,9 @@ def _run(args: argparse.Namespace, console: Console, config: dict[str, t.Any], o
     tap = find_script("tap-coda")
     debug = args.log_level == "debug"
     tap_env = child_env(args.log_level, with_token=True)
+    # The real run's tap logs at INFO at least, so its progress announcements come
+    # through; the lines below the user's level are dropped as they arrive.
+    run_level = min(args.log_level, "info", key=lambda name: logging.getLevelName(name.upper()))
     singer_state = _input_state(args, output)
 
     with tempfile.TemporaryDirectory(prefix="coda-backup-") as tmp:  # 0700, removed after
@@ -134,17 +138,19 @@ def _run(args: argparse.Namespace, console: Console, config: dict[str, t.Any], o
         ]
         latest_before = read_latest(output)
         started = time.monotonic()
-        progress = Progress(console)
+        progress = Progress(console, limits=limits_of(config))
         result = run_pipeline(
             tap_command,
             target_command,
-            tap_env=tap_env,
+            tap_env=child_env(run_level, with_token=True),
             target_env=child_env(args.log_level, with_token=False),
+            show_from=args.log_level,
             console=console,
             progress=progress,
             debug=debug,
             gate=_empty_run_gate(args, output, latest_before),
         )
+        progress.report_final()
     return _finish(output, latest_before, result, elapsed=time.monotonic() - started)
 
 
@@ -197,5 +203,5 @@ def _finish(
             )
     else:
         LOGGER.warning("target-files printed no state: the next --incremental run is a full one")
-    print_summary(summary, run_dir, elapsed=format_elapsed(elapsed))
+    print_summary(summary, run_dir, elapsed=format_duration(elapsed))
     return EXIT_OK if summary.get("status") == "complete" else EXIT_PARTIAL

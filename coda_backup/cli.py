@@ -14,6 +14,7 @@ import signal
 import sys
 import typing as t
 
+from coda_backup import configfile
 from coda_backup.backup import backup
 from coda_backup.errors import (
     EXIT_FATAL,
@@ -56,7 +57,8 @@ def setup_logging(level: str, console: Console) -> None:
 
 def run_backup(argv: list[str], console: Console) -> int:
     """`coda-backup [flags]`: one backup run."""
-    args = build_parser().parse_args(argv)  # exits 2 on a usage error, as parsers do
+    # Flags over the config file's defaults; exits 2 on a usage error, as parsers do.
+    args = configfile.parse_args(build_parser(), argv)
     setup_logging(args.log_level, console)
     return backup(args, console)
 

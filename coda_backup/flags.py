@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import typing as t
+from dataclasses import dataclass
 from pathlib import Path
 
 from coda_backup.pipeline import TOKEN_ENV
@@ -40,6 +41,16 @@ examples (Windows PowerShell):
   coda-backup --output "$HOME\\coda-backups"
   coda-backup --output "$HOME\\coda-backups" --incremental --no-views
   coda-backup --token-file "$HOME\\coda-token.txt" --workspace-id ws-AbC123
+
+config file:
+  Defaults for every flag, in TOML, from --config FILE or else from
+  $XDG_CONFIG_HOME/coda-backup/config.toml (~/.config/coda-backup/config.toml;
+  %APPDATA%\\coda-backup\\config.toml on Windows). Keys are the flag names with _:
+    output = "/backups/coda"          # relative paths start at the file's folder
+    token_file = "coda-token.txt"     # a token file, never the token itself
+    incremental = true
+    doc_id = ["AbCDeFGH", "IjKlMnOp"]
+  Flags on the command line win.
 
 environment:
   {TOKEN_ENV}             the API token
@@ -78,8 +89,30 @@ def _non_empty(value: str) -> str:
     return value.strip()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+@dataclass(frozen=True)
+class Flag:
+    """One flag as the config file sees it: its action and how it takes values."""
+
+    action: argparse.Action
+    kind: str  # "store", "store_true", "append" or "version"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, remembering each flag (keyed by its long name with `_`) for the config file."""
+
+    def __init__(self, **kwargs: t.Any) -> None:
+        super().__init__(**kwargs)
+        self.flags: dict[str, Flag] = {}
+
+    def add_flag(self, *names: str, **kwargs: t.Any) -> argparse.Action:
+        action = self.add_argument(*names, **kwargs)
+        key = next(n for n in names if n.startswith("--"))[2:].replace("-", "_")
+        self.flags[key] = Flag(action, str(kwargs.get("action", "store")))
+        return action
+
+
+def build_parser() -> Parser:
+    parser = Parser(
         prog="coda-backup",
         description="Back up a Coda account (docs, pages, tables, views, rows) to local "
         "files: pages as Markdown (or HTML), tables and views as CSV, metadata as JSON. "
@@ -87,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _what_flags(parser.add_argument)
-    _how_flags(parser.add_argument)
+    _what_flags(parser.add_flag)
+    _how_flags(parser.add_flag)
     return parser
 
 
@@ -137,6 +170,13 @@ def _what_flags(add: t.Callable[..., t.Any]) -> None:
 def _how_flags(add: t.Callable[..., t.Any]) -> None:
     """How the run goes."""
     add("--version", action="version", version=f"%(prog)s {_version()}")
+    add(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        help="defaults for these flags from a TOML file (keys: flag names with _, e.g. "
+        'workspace_id = "ws-AbC123"); default: the user\'s config file, see below',
+    )
     add(
         "--incremental",
         action="store_true",

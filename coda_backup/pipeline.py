@@ -16,15 +16,15 @@ import contextlib
 import json
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
 import threading
 import typing as t
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from coda_backup.childlog import ChildLog
 
 if t.TYPE_CHECKING:
     from coda_backup.progress import Console, Progress
@@ -38,11 +38,6 @@ TOKEN_ENVS = (TOKEN_ENV, "TAP_CODA_API_TOKEN")
 
 #: singer-sdk writes compact JSON with the keys in this order (singerlib RecordMessage).
 RECORD_PREFIX = b'{"type":"RECORD","stream":"'
-#: singer-sdk's console log format: "2026-01-01 10:00:00,000 | INFO     | name | message".
-LOG_LINE = re.compile(
-    r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d[,.]\d+ \| (?P<level>[A-Z]+)\s*\| "
-    r"(?P<logger>[^|]*?)\s*\| (?P<message>.*)$"
-)
 STOP_GRACE_SECONDS = 10.0
 PIPE_BUFFER = 1 << 16
 
@@ -89,72 +84,6 @@ def write_private_json(path: Path, data: t.Any) -> Path:
     return path
 
 
-class ChildLog:
-    """Pumps one child's stderr to the console, filtered, and remembers why it failed.
-
-    Levels are filtered by the child itself (LOGLEVEL). Here, singer-sdk's METRIC lines are
-    dropped unless debugging (one per request: noise for a backup's user), and ERROR lines
-    and anything that is not a log line (tracebacks) are held back: when the child fails,
-    coda-backup prints one clear line instead of a traceback; when it succeeds they are
-    shown at the end. `--log-level debug` shows everything as it comes.
-    """
-
-    def __init__(self, name: str, console: Console, *, debug: bool) -> None:
-        self.name = name
-        self.console = console
-        self.debug = debug
-        self.held: deque[str] = deque(maxlen=500)
-        self.last_error: str | None = None
-        self.last_other: str | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self, stream: t.IO[bytes]) -> None:
-        self._thread = threading.Thread(
-            target=self._pump, args=(stream,), name=f"{self.name}-stderr", daemon=True
-        )
-        self._thread.start()
-
-    def _pump(self, stream: t.IO[bytes]) -> None:
-        for raw in stream:
-            self.handle(raw.decode("utf-8", "replace").rstrip("\r\n"))
-
-    def handle(self, line: str) -> None:
-        if not line.strip():
-            return
-        match = LOG_LINE.match(line)
-        if match and match["level"] in ("ERROR", "CRITICAL"):
-            self.last_error = match["message"].strip()
-        elif not match:
-            self.last_other = line.strip()
-        if self.debug:
-            self.console.line(line)
-        elif match and match["logger"].startswith("singer_sdk.metrics"):
-            return
-        elif match and match["level"] not in ("ERROR", "CRITICAL"):
-            self.console.line(line)
-        else:
-            self.held.append(line)
-
-    def join(self) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout=STOP_GRACE_SECONDS)
-
-    def flush_held(self) -> None:
-        while self.held:
-            self.console.line(self.held.popleft())
-
-    def reason(self, returncode: int) -> str:
-        """The one line saying why this child failed."""
-        text = self.last_error or self.last_other
-        if not text:
-            return f"{self.name} exited with code {returncode}"
-        prefix = f"{self.name}: "
-        text = text[len(prefix) :] if text.startswith(prefix) else text
-        if any(line.startswith("Traceback") for line in self.held):
-            text += " (--log-level debug shows the traceback)"
-        return text
-
-
 def stop(process: subprocess.Popen[bytes] | None, *, release_output: bool = False) -> None:
     """Terminate a child and wait for it; kill it if it does not go in time.
 
@@ -192,10 +121,17 @@ def spawn(
         raise PipelineError(msg) from None
 
 
-def relay(source: t.IO[bytes], sink: t.IO[bytes], counts: dict[bytes, int]) -> None:
-    """Copy Singer lines from tap to target, counting RECORDs per stream.
+def relay(
+    source: t.IO[bytes],
+    sink: t.IO[bytes],
+    counts: dict[bytes, int],
+    on_table_sync: t.Callable[[bytes], None] | None = None,
+) -> None:
+    """Copy Singer lines from tap to target, counting RECORDs per stream, and hand each
+    `table_syncs` RECORD (one per table: rare) to `on_table_sync`.
 
-    The hot loop of a backup: one prefix test, one find and a dict update per line.
+    The hot loop of a backup: one prefix test, one find, a dict update and a comparison
+    per line.
     """
     prefix = RECORD_PREFIX
     start = len(prefix)
@@ -205,6 +141,8 @@ def relay(source: t.IO[bytes], sink: t.IO[bytes], counts: dict[bytes, int]) -> N
         if line.startswith(prefix):
             stream = line[start : line.find(b'"', start)]
             counts[stream] = get(stream, 0) + 1
+            if stream == b"table_syncs" and on_table_sync is not None:
+                on_table_sync(line)
         write(line)
 
 
@@ -236,11 +174,15 @@ def run_pipeline(
     console: Console,
     progress: Progress,
     debug: bool,
+    show_from: str = "debug",
     gate: Gate | None = None,
 ) -> PipelineResult:
-    """Run tap | target to completion; raise PipelineError when either fails."""
-    tap_log = ChildLog("tap-coda", console, debug=debug)
-    target_log = ChildLog("target-files", console, debug=debug)
+    """Run tap | target to completion; raise PipelineError when either fails. Child log
+    lines below `show_from` are not shown; the tap's progress lines feed `progress`."""
+    tap_log = ChildLog(
+        "tap-coda", console, debug=debug, show_from=show_from, on_progress=progress.tap_event
+    )
+    target_log = ChildLog("target-files", console, debug=debug, show_from=show_from)
     target_out: list[bytes] = []
     target = tap = None
     try:
@@ -250,7 +192,7 @@ def run_pipeline(
         assert tap.stderr is not None
         tap_log.start(tap.stderr)
         progress.start()
-        target_gone = _relay_all(tap, target, progress.counts)
+        target_gone = _relay_all(tap, target, progress)
         tap_returncode = tap.wait()
         tap_log.join()
         if not target_gone:
@@ -333,12 +275,12 @@ def _read_target(
 
 
 def _relay_all(
-    tap: subprocess.Popen[bytes], target: subprocess.Popen[bytes], counts: dict[bytes, int]
+    tap: subprocess.Popen[bytes], target: subprocess.Popen[bytes], progress: Progress
 ) -> bool:
     """Relay the tap's whole output; True if the target went away meanwhile."""
     assert tap.stdout is not None and target.stdin is not None
     try:
-        relay(tap.stdout, target.stdin, counts)
+        relay(tap.stdout, target.stdin, progress.counts, progress.table_synced)
     except (BrokenPipeError, ConnectionResetError, OSError):
         stop(tap, release_output=True)  # the target died; the tap would block on a full pipe
         return True

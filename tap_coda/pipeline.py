@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import logging
 import threading
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from tap_coda import decisions
+from tap_coda import decisions, progress
 from tap_coda.client import CodaRequestError
 from tap_coda.export import export_page
 from tap_coda.responses import json_body
@@ -131,15 +132,19 @@ class ExportPipeline:
                 listing.set_exception(exc)
                 continue
             listing.set_result(pages)
-            for page in pages:
-                if not self._keep_page(page):
-                    continue
-                for output_format in self._formats:
-                    if needs_export(page, output_format, self._marks, doc_id, self._refetch):
-                        self._pending.acquire()  # wait while too many results sit unread
-                        if self._stop.is_set():
-                            return
-                        self._submit((doc_id, page["id"], output_format), counted=True)
+            kept = [page for page in pages if self._keep_page(page)]
+            planned = [
+                (doc_id, page["id"], output_format)
+                for page in kept
+                for output_format in self._formats
+                if needs_export(page, output_format, self._marks, doc_id, self._refetch)
+            ]
+            progress.announce("pages", doc=doc_id, pages=len(kept), exports=len(planned))
+            for key in planned:
+                self._pending.acquire()  # wait while too many results sit unread
+                if self._stop.is_set():
+                    return
+                self._submit(key, counted=True)
 
     def prefetch(self, doc_id: str, page_id: str) -> None:
         """Start a page's exports ahead: a table on it changed, so the page will be exported
@@ -166,7 +171,12 @@ class ExportPipeline:
             return
         for output_format in self._formats:
             if self._pending.acquire(blocking=False):
-                self._submit((doc_id, page_id, output_format), counted=True)
+                key = (doc_id, page_id, output_format)
+                with self._lock:
+                    fresh = key not in self._exports
+                self._submit(key, counted=True)
+                if fresh:
+                    progress.announce("exports", doc=doc_id, count=1)
 
     def pages(self, doc_id: str) -> list[dict[str, t.Any]] | None:
         """The doc's page listing (raises what listing raised); None if not prefetched."""
@@ -223,6 +233,14 @@ class ExportPipeline:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _announce_rows(doc_id: str, read: Future[t.Any]) -> None:
+    """A table's rowCount, once its getTable is in (a failed read is the stream's to report)."""
+    if not read.cancelled() and read.exception() is None:
+        with contextlib.suppress(Exception):  # a hint for a progress display, nothing more
+            table = json_body(read.result())
+            progress.announce("table", doc=doc_id, table=table["id"], rows=table.get("rowCount"))
+
+
 class TableReadAhead:
     """Each doc's table listing, `getTable`s and column listings, read on a pool of workers.
 
@@ -264,9 +282,11 @@ class TableReadAhead:
 
     def _read_doc(self, doc_id: str) -> list[dict[str, t.Any]]:
         refs = list(self._tables_stream.request_records({"doc_id": doc_id}))
+        kept = list(filter(self._keep_table, refs))
+        progress.announce("tables", doc=doc_id, count=len(kept))
         reads = []
         with self._lock:
-            for ref in filter(self._keep_table, refs):
+            for ref in kept:
                 where = {"doc_id": doc_id, "table_id": ref["id"]}
                 table = self._futures[("table", doc_id, ref["id"])] = self._pool.submit(
                     self._tables_stream.call, "GET", f"/docs/{doc_id}/tables/{ref['id']}"
@@ -275,6 +295,7 @@ class TableReadAhead:
                     self._read_columns, where
                 )
                 reads.append((table, columns))
+                table.add_done_callback(functools.partial(_announce_rows, doc_id))
         if self._on_table is not None:  # outside the lock: a done future calls back at once
             for table, columns in reads:
                 self._when_both_read(doc_id, table, columns)

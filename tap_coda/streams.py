@@ -14,7 +14,7 @@ import requests
 from singer_sdk import Stream
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_coda import decisions, schemas
+from tap_coda import decisions, progress, schemas
 from tap_coda.client import CodaClientError, CodaRequestError, CodaStream
 from tap_coda.ledger import failure_details, fingerprint
 from tap_coda.responses import json_body
@@ -100,10 +100,10 @@ class DocsStream(BackupStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         docs = list(self._list_docs(context))
+        readable = [d["id"] for d in docs if not decisions.doc_is_over_size_limit(d)]
+        progress.announce("docs", count=len(docs), readable=len(readable))
         # Page listings and exports start now, on worker threads, for every doc at once.
-        self.services.on_docs_listed(
-            [d["id"] for d in docs if not decisions.doc_is_over_size_limit(d)]
-        )
+        self.services.on_docs_listed(readable)
         yield from docs
 
     def _list_docs(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:

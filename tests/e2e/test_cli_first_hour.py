@@ -8,6 +8,7 @@ Expected values come from the fake's workspace or from an earlier run's own file
 from __future__ import annotations
 
 import json
+import re
 import typing as t
 
 from fakecoda import build_demo_workspace
@@ -123,3 +124,46 @@ def test_a_wrong_token_keeps_an_existing_output_folder(
     result = run_coda_backup(output=output, fake=fake, token="not-the-token")
     assert result.returncode == 1
     assert sorted(p.name for p in output.iterdir()) == ["notes.txt"]
+
+
+# -- progress with totals -------------------------------------------------------------------
+
+
+def final_progress(result: Result) -> dict[str, tuple[int, int, bool]]:
+    """kind → (done, total, complete) from the run's last progress line."""
+    lines = [ln for ln in result.stderr.splitlines() if "coda-backup: progress: finished:" in ln]
+    assert len(lines) == 1, result.stderr
+    found = re.findall(r"(\w+) ([\d,]+)/([\d,]+)(\+?)", lines[0])
+    return {
+        kind: (int(done.replace(",", "")), int(total.replace(",", "")), not plus)
+        for kind, done, total, plus in found
+    }
+
+
+def test_progress_totals_match_the_workspace(start_fake: StartFake, tmp_path: Path) -> None:
+    ws = build_demo_workspace()
+    fake = start_fake(ws)
+    output = tmp_path / "b"
+    result = run_coda_backup(output=output, fake=fake)
+    assert result.returncode == 0, result.stderr
+    docs = [d for d in ws.docs if d.listed and d.is_owner]
+    readable = [d for d in docs if not d.over_api_size_limit]
+    pages = [p for d in readable for p in d.pages]
+    canvas = [p for p in pages if p.content_type == "canvas"]
+    tables = [(d, tb) for d in readable for tb in d.tables]
+    rows = sum(len(ws.rows_of(d, tb)) for d, tb in tables)
+    progress = final_progress(result)
+    assert progress["docs"] == (len(docs), len(docs), True)
+    assert progress["pages"] == (len(pages), len(pages), True)
+    exported = len([p for p in canvas if not p.export_fails])
+    assert progress["exports"] == (exported, len(canvas), True)
+    assert progress["tables"] == (len(tables), len(tables), True)
+    assert progress["rows"] == (rows, rows, True)
+    assert "100%" in result.stderr
+
+    again = run_coda_backup("--incremental", output=output, fake=fake)
+    assert again.returncode == 0, again.stderr
+    progress = final_progress(again)
+    assert progress["exports"] == (0, 0, True)  # nothing changed: nothing to export
+    assert progress["rows"] == (0, 0, True)  # every table unchanged: no row read
+    assert progress["tables"] == (len(tables), len(tables), True)

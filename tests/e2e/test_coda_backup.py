@@ -385,8 +385,7 @@ def test_wrong_token(start_fake: StartFake, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert_one_clear_error(result, "401")
     assert result.latest is None
-    # no run, no partial (the writer lock file stays: removing it would race a waiter)
-    assert not [p for p in output.iterdir() if p.name not in ("state.json", ".coda-backup.lock")]
+    assert not output.exists()  # no run, no partial, and the folder it made is gone too
     assert fake.count(status=401) >= 1
     assert fake.count(method="POST") == 0
 
@@ -699,6 +698,8 @@ def test_progress_bar_on_a_terminal(start_fake: StartFake, tmp_path: Path) -> No
     terminal = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == 0
     assert "\r" in terminal
-    assert "backing up: docs" in terminal
+    assert "backing up:" in terminal
+    assert "%|" in terminal  # a bar with its percentage
+    assert "docs 0/" in terminal  # totals once the docs are listed
     assert "rows" in terminal
     assert b"Backup complete" in stdout

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from coda_backup.childlog import ChildLog
 from coda_backup.dryrun import Plan
-from coda_backup.pipeline import ChildLog, relay
+from coda_backup.pipeline import relay
 from coda_backup.progress import Console
 from coda_backup.state import load_state, save_state
 
