@@ -122,6 +122,7 @@ def build_parser() -> Parser:
     )
     _what_flags(parser.add_flag)
     _how_flags(parser.add_flag)
+    _safety_flags(parser.add_flag)
     return parser
 
 
@@ -215,6 +216,22 @@ def _how_flags(add: t.Callable[..., t.Any]) -> None:
         action="store_true",
         help="list the docs, pages and tables a run would back up (and, with "
         "--incremental, what it would skip); exports and writes nothing",
+    )
+
+
+def _safety_flags(add: t.Callable[..., t.Any]) -> None:
+    """What counts as a failure, and what may replace `latest`."""
+    add(
+        "--skips-as-failures",
+        action="store_true",
+        help="count what Coda can never serve (unexportable pages, docs over the API size "
+        "limit) as failures (exit 3) instead of skips",
+    )
+    add(
+        "--verify-carried",
+        action="store_true",
+        help="check the full sha256 of every file carried forward from `latest` (not only "
+        "its size and time); a damaged copy is fetched again instead",
     )
     add(
         "--allow-empty",

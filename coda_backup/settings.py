@@ -57,14 +57,19 @@ def tap_config(args: argparse.Namespace, token_file: Path | None) -> dict[str, t
         "page_formats": ["markdown", "html"] if args.html_pages else None,
         "strict_latest": True if args.strict_latest else None,
         "max_retries": args.max_retries,
+        "skips_as_failures": True if args.skips_as_failures else None,
     }
     config.update({key: value for key, value in flags.items() if value is not None})
     return config
 
 
 def target_config(args: argparse.Namespace, output: Path) -> dict[str, t.Any]:
-    """target-files' config: the output folder, private run folders."""
-    return {"output_dir": str(output), "private": True}
+    """target-files' config: the output folder, private run folders, and with
+    --verify-carried a full sha256 check of every file carried forward from `latest`."""
+    config: dict[str, t.Any] = {"output_dir": str(output), "private": True}
+    if args.verify_carried:
+        config["verify_carried"] = True
+    return config
 
 
 def resolve_token(args: argparse.Namespace) -> Path | None:

@@ -167,3 +167,24 @@ def test_progress_totals_match_the_workspace(start_fake: StartFake, tmp_path: Pa
     assert progress["exports"] == (0, 0, True)  # nothing changed: nothing to export
     assert progress["rows"] == (0, 0, True)  # every table unchanged: no row read
     assert progress["tables"] == (len(tables), len(tables), True)
+
+
+def test_skips_as_failures_reaches_the_tap(start_fake: StartFake, tmp_path: Path) -> None:
+    from fakecoda import build_test_workspace
+
+    ws = build_test_workspace()
+    unexportable = {p.id for d in ws.docs for p in d.pages if p.content_type != "canvas"}
+    assert unexportable
+    fake = start_fake(ws)
+    strict = run_coda_backup("--skips-as-failures", output=tmp_path / "a", fake=fake)
+    assert strict.returncode == 3, strict.stderr
+    failed = {f["object_id"] for f in strict.summary()["failures"]}
+    assert unexportable <= failed
+    plain = run_coda_backup(output=tmp_path / "b", fake=fake)
+    if "skips" not in plain.summary():
+        import pytest
+
+        pytest.skip("tap/target without skips yet: the flag cannot change anything")
+    skipped = {s["object_id"] for s in plain.summary()["skips"]}
+    assert unexportable <= skipped
+    assert not unexportable & {f["object_id"] for f in plain.summary()["failures"]}

@@ -61,3 +61,14 @@ def test_paths_are_relative_to_the_files_folder(tmp_path: Path) -> None:
     args = parse(tmp_path, 'output = "b"\ntoken_file = "~/t"\n')
     assert args.output == tmp_path / "b"
     assert args.token_file == Path("~/t").expanduser()
+
+
+def test_pass_through_flags_reach_the_tap_and_the_target(tmp_path: Path) -> None:
+    from coda_backup.settings import tap_config, target_config
+
+    args = build_parser().parse_args(["--skips-as-failures", "--verify-carried"])
+    assert tap_config(args, None)["skips_as_failures"] is True
+    assert target_config(args, tmp_path)["verify_carried"] is True
+    plain = build_parser().parse_args([])
+    assert "skips_as_failures" not in tap_config(plain, None)
+    assert "verify_carried" not in target_config(plain, tmp_path)
