@@ -124,7 +124,8 @@ class Progress:
     def _run(self) -> None:
         if not self.console.is_tty:
             while not self._stop.wait(PLAIN_LOG_SECONDS):
-                self.console.line(f"coda-backup: progress: {self.text()}")
+                if self.totals.docs is not None:  # before the docs are listed: nothing to say
+                    self.console.line(f"coda-backup: progress: {self.text()}")
             return
         bar = tqdm(
             total=BAR_STEPS,
