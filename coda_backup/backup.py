@@ -3,14 +3,16 @@ keep `<output>/state.json` for `--incremental`, print the summary, return the ex
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import sys
 import tempfile
 import time
 import typing as t
 from pathlib import Path
 
-from coda_backup import dryrun, guard
+from coda_backup import archive, damage, dryrun, guard, lock
 from coda_backup.errors import EXIT_OK, EXIT_PARTIAL, FatalError
 from coda_backup.pipeline import (
     Gate,
@@ -22,6 +24,7 @@ from coda_backup.pipeline import (
 )
 from coda_backup.progress import Progress
 from coda_backup.report import print_summary, read_summary
+from coda_backup.runs import new_run_id
 from coda_backup.settings import resolve_token, tap_config, target_config
 from coda_backup.state import load_state, read_latest, save_state
 from coda_backup.totals import format_duration, limits_of
@@ -39,26 +42,17 @@ STALE_TEMP_PATTERNS = (".coda-backup-probe-*", ".state-*.tmp")
 STALE_TEMP_AGE_S = 60.0
 
 
-def prepare_output(output: Path) -> tuple[Path, list[Path]]:
-    """Create --output if needed and prove it is writable before anything starts.
-
-    Returns the folder and the folders this call created (deepest last), so that a run
-    that fails (a wrong token) can take them away again instead of leaving an empty
-    output folder behind.
-    """
-    output = output.expanduser().absolute()
-    created = [folder for folder in (output, *output.parents) if not folder.exists()][::-1]
+def prepare_output(output: Path) -> None:
+    """Create --output if needed and prove it is writable before anything starts."""
     probe = output / f".coda-backup-probe-{os.getpid()}"
     try:
         output.mkdir(mode=0o700, parents=True, exist_ok=True)  # backups are private data
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        remove_if_empty(created)
         msg = f"cannot write to the output folder {output}: {exc.strerror or exc}"
         raise FatalError(msg) from None
     remove_stale_temp_files(output)
-    return output, created
 
 
 def remove_if_empty(folders: list[Path]) -> None:
@@ -80,63 +74,101 @@ def remove_stale_temp_files(output: Path) -> None:
                 pass  # gone already, or not ours to remove: harmless
 
 
-def _input_state(args: argparse.Namespace, output: Path) -> dict[str, t.Any] | None:
-    """The Singer state an --incremental run starts from (None: a full run, said why)."""
+def incremental_start(
+    args: argparse.Namespace, output: Path, config: dict[str, t.Any]
+) -> tuple[dict[str, t.Any] | None, str | None]:
+    """The state to start from (None: a full run, said why) and, before carrying `latest`
+    forward, the damage check: damaged objects go to the tap's `refetch` (fetched again)."""
     if not args.incremental:
-        return None
+        return None, None
     loaded = load_state(output)
     if loaded.singer_state is None:
         outcome = "it would be a full run" if args.dry_run else "doing a full run"
         LOGGER.warning("--incremental: %s; %s", loaded.reason, outcome)
-    else:
-        LOGGER.info("%s", loaded.reason)
-    return loaded.singer_state
+        return None, None
+    LOGGER.info("%s", loaded.reason)
+    latest = read_latest(output)
+    if args.dry_run or latest is None:
+        return loaded.singer_state, None
+    refetch, full_check_at = damage.pre_run_check(
+        output, latest, verify_carried=args.verify_carried
+    )
+    if refetch:
+        config["refetch"] = refetch
+    return loaded.singer_state, full_check_at
 
 
 def backup(args: argparse.Namespace, console: Console) -> int:
+    """One backup (or dry run); a real one holds the output folder's writer lock."""
     token_file = resolve_token(args)
     config = tap_config(args, token_file)
-    if args.dry_run:  # a dry run writes nothing, so it neither creates nor probes --output
-        return _run(args, console, config, args.output.expanduser().absolute())
-    output, created = prepare_output(args.output)
+    output = args.output.expanduser().absolute()
+    if args.dry_run:  # a dry run writes nothing: no folder, no probe, no lock
+        return _dry_run(args, console, config, output)
+    created = [folder for folder in (output, *output.parents) if not folder.exists()][::-1]
     try:
-        return _run(args, console, config, output)
+        with lock.output_lock(output, command="backup", wait=args.lock_wait):
+            prepare_output(output)
+            return _backup(args, console, config, output)
+    except lock.LockBusy as exc:
+        raise FatalError(str(exc)) from None
     except BaseException:
-        remove_if_empty(created)  # a failed first run leaves no empty folder behind
+        # A failed first run (a wrong token) leaves no empty folder behind; the lock is
+        # released by now, and nobody else can have waited on a folder this run made.
+        if created:
+            (output / lock.LOCK_FILE).unlink(missing_ok=True)
+            remove_if_empty(created)
         raise
 
 
-def _run(args: argparse.Namespace, console: Console, config: dict[str, t.Any], output: Path) -> int:
-    tap = find_script("tap-coda")
-    debug = args.log_level == "debug"
-    tap_env = child_env(args.log_level, with_token=True)
-    # The real run's tap logs at INFO at least, so its progress announcements come
-    # through; the lines below the user's level are dropped as they arrive.
-    run_level = min(args.log_level, "info", key=lambda name: logging.getLevelName(name.upper()))
-    singer_state = _input_state(args, output)
-
+def _dry_run(
+    args: argparse.Namespace, console: Console, config: dict[str, t.Any], output: Path
+) -> int:
+    singer_state, _ = incremental_start(args, output, config)
     with tempfile.TemporaryDirectory(prefix="coda-backup-") as tmp:  # 0700, removed after
-        workdir = Path(tmp)
-        if args.dry_run:
-            return dryrun.run(
-                tap=tap,
-                config=config,
-                singer_state=singer_state,
-                workdir=workdir,
-                env=tap_env,
-                console=console,
-                debug=debug,
-            )
-        tap_command = [tap, "--config", str(write_private_json(workdir / "tap.json", config))]
-        if singer_state is not None:
-            state_in = write_private_json(workdir / "state.json", singer_state)
-            tap_command += ["--state", str(state_in)]
-        target_command = [
-            find_script("target-files"),
-            "--config",
-            str(write_private_json(workdir / "target.json", target_config(args, output))),
-        ]
-        latest_before = read_latest(output)
+        return dryrun.run(
+            tap=find_script("tap-coda"),
+            config=config,
+            singer_state=singer_state,
+            workdir=Path(tmp),
+            env=child_env(args.log_level, with_token=True),
+            console=console,
+            debug=args.log_level == "debug",
+        )
+
+
+def _commands(
+    workdir: Path,
+    config: dict[str, t.Any],
+    singer_state: dict[str, t.Any] | None,
+    target: dict[str, t.Any],
+) -> tuple[list[str], list[str]]:
+    """`tap-coda --config … [--state …]` and `target-files --config …`, files in workdir."""
+    tap = [
+        find_script("tap-coda"),
+        "--config",
+        str(write_private_json(workdir / "tap.json", config)),
+    ]
+    if singer_state is not None:
+        tap += ["--state", str(write_private_json(workdir / "state.json", singer_state))]
+    target_file = write_private_json(workdir / "target.json", target)
+    return tap, [find_script("target-files"), "--config", str(target_file)]
+
+
+def _backup(
+    args: argparse.Namespace, console: Console, config: dict[str, t.Any], output: Path
+) -> int:
+    singer_state, full_check_at = incremental_start(args, output, config)
+    # The run's name is chosen here, under the output lock, so the bookmarks are saved
+    # for the run that produced them whatever `latest` names at the end.
+    run_id = new_run_id(output)
+    # The tap logs at INFO at least, so its progress announcements come through; the
+    # lines below the user's level are dropped as they arrive.
+    run_level = min(args.log_level, "info", key=lambda name: logging.getLevelName(name.upper()))
+    latest_before = read_latest(output)
+    with tempfile.TemporaryDirectory(prefix="coda-backup-") as tmp:  # 0700, removed after
+        target = target_config(args, output, run_id)
+        tap_command, target_command = _commands(Path(tmp), config, singer_state, target)
         started = time.monotonic()
         progress = Progress(console, limits=limits_of(config))
         result = run_pipeline(
@@ -147,11 +179,14 @@ def _run(args: argparse.Namespace, console: Console, config: dict[str, t.Any], o
             show_from=args.log_level,
             console=console,
             progress=progress,
-            debug=debug,
+            debug=args.log_level == "debug",
             gate=_empty_run_gate(args, output, latest_before),
         )
         progress.report_final()
-    return _finish(output, latest_before, result, elapsed=time.monotonic() - started)
+    summary = _promoted(output, run_id, latest_before)
+    _keep_state(output, run_id, result, full_check_at)
+    report_run(args, output, run_id, summary, elapsed=time.monotonic() - started)
+    return EXIT_OK if summary.get("status") == "complete" else EXIT_PARTIAL
 
 
 def _empty_run_gate(args: argparse.Namespace, output: Path, latest: str | None) -> Gate:
@@ -180,28 +215,51 @@ def _empty_run_gate(args: argparse.Namespace, output: Path, latest: str | None) 
     return gate
 
 
-def _finish(
-    output: Path, latest_before: str | None, result: PipelineResult, *, elapsed: float
-) -> int:
-    """After a clean pipeline: keep the state of the promoted run, print the summary."""
-    run_id = read_latest(output)
-    if run_id is None or run_id == latest_before:
-        msg = "target-files finished but promoted no new run (latest is unchanged)"
+def _promoted(output: Path, run_id: str, latest_before: str | None) -> dict[str, t.Any]:
+    """The new run's summary; FatalError when the target promoted nothing."""
+    summary = read_summary(output / run_id)
+    if summary is None or read_latest(output) == latest_before:
+        msg = f"target-files finished but promoted no new run {run_id} (latest is unchanged)"
         raise FatalError(msg)
-    run_dir = output / run_id
-    summary = read_summary(run_dir)
-    if summary is None:
-        msg = f"the new run {run_dir} has no readable summary.json"
-        raise FatalError(msg)
-    if result.final_state:
-        try:
-            save_state(output, run_id, result.final_state)
-        except OSError as exc:  # the backup itself is in place: say so, do not fail it
-            LOGGER.warning(
-                "cannot write state.json (%s): the next --incremental run is a full one",
-                exc.strerror or exc,
-            )
-    else:
+    if read_latest(output) != run_id:
+        LOGGER.warning("latest names %s, not this run %s", read_latest(output), run_id)
+    return summary
+
+
+def _keep_state(
+    output: Path, run_id: str, result: PipelineResult, full_check_at: str | None
+) -> None:
+    """state.json for the next --incremental run, tied to this run."""
+    if not result.final_state:
         LOGGER.warning("target-files printed no state: the next --incremental run is a full one")
-    print_summary(summary, run_dir, elapsed=format_duration(elapsed))
-    return EXIT_OK if summary.get("status") == "complete" else EXIT_PARTIAL
+        return
+    try:
+        extra = {"full_check_at": full_check_at} if full_check_at else None
+        save_state(output, run_id, result.final_state, extra)
+    except OSError as exc:  # the backup itself is in place: say so, do not fail it
+        LOGGER.warning(
+            "cannot write state.json (%s): the next --incremental run is a full one",
+            exc.strerror or exc,
+        )
+
+
+def report_run(
+    args: argparse.Namespace,
+    output: Path,
+    run_id: str,
+    summary: dict[str, t.Any],
+    *,
+    elapsed: float,
+) -> None:
+    """The summary (as text, or one JSON object with --json), then --archive."""
+    if args.json:  # for scripts: the run's summary as one JSON object, nothing else
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
+    else:
+        print_summary(summary, output / run_id, elapsed=format_duration(elapsed))
+    if args.archive:
+        try:
+            packed = archive.make_archive(output, run_id, args.archive)
+        except archive.ArchiveError as exc:
+            msg = f"the backup {run_id} is in place, but its archive failed: {exc}"
+            raise FatalError(msg) from None
+        LOGGER.info("archive written and checked: %s", packed)

@@ -8,13 +8,14 @@ the tap's and target's config in `coda_backup.settings`.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
 import signal
 import sys
 import typing as t
 
-from coda_backup import configfile
+from coda_backup import configfile, ping
 from coda_backup.backup import backup
 from coda_backup.errors import (
     EXIT_FATAL,
@@ -56,30 +57,24 @@ def setup_logging(level: str, console: Console) -> None:
 
 
 def run_backup(argv: list[str], console: Console) -> int:
-    """`coda-backup [flags]`: one backup run."""
-    # Flags over the config file's defaults; exits 2 on a usage error, as parsers do.
-    args = configfile.parse_args(build_parser(), argv)
+    """`coda-backup [flags]`: one backup run, its monitor pinged at the start and the end."""
+    try:  # flags over the config file's defaults; argparse exits 2 on a usage error
+        args = configfile.parse_args(build_parser(), argv)
+    except UsageError as exc:
+        console.line(f"coda-backup: error: {exc}")
+        return EXIT_USAGE
     setup_logging(args.log_level, console)
-    return backup(args, console)
+    watched = args.ping_url if not args.dry_run else None
+    ping.ping(watched, "start")
+    code = _outcome(args, console)
+    ping.ping(watched, str(code))
+    return code
 
 
-#: `coda-backup <name> …`: the snapshot commands, each a module with its own `main(argv)`.
-#: A first argument that is none of them (a flag, or nothing) means a backup.
-SUBCOMMANDS = {"verify": "coda_backup.verify"}
-
-
-def main(argv: list[str] | None = None) -> int:
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(encoding="utf-8", errors="replace")  # Coda names are Unicode
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in SUBCOMMANDS:
-        command: t.Any = importlib.import_module(SUBCOMMANDS[argv[0]])
-        return int(command.main(argv[1:]))
-    console = Console()
-    _install_signal_handlers()
+def _outcome(args: argparse.Namespace, console: Console) -> int:
+    """The backup, its failures as one line and an exit code."""
     try:
-        return run_backup(argv, console)
+        return backup(args, console)
     except UsageError as exc:
         console.line(f"coda-backup: error: {exc}")
         return EXIT_USAGE
@@ -92,6 +87,29 @@ def main(argv: list[str] | None = None) -> int:
             "earlier runs and latest are untouched"
         )
         return 128 + exc.signum
+
+
+#: `coda-backup <name> …`: the snapshot commands, each a module with its own `main(argv)`.
+#: A first argument that is none of them (a flag, or nothing) means a backup.
+SUBCOMMANDS = {
+    "archive": "coda_backup.archive",
+    "verify": "coda_backup.verify",
+    "prune": "coda_backup.prune",
+    "diff": "coda_backup.diff",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")  # Coda names are Unicode
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        command: t.Any = importlib.import_module(SUBCOMMANDS[argv[0]])
+        return int(command.main(argv[1:]))
+    console = Console()
+    _install_signal_handlers()
+    return run_backup(argv, console)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+from coda_backup import damage, lock
 from coda_backup.pipeline import TOKEN_ENV
 from coda_backup.settings import TAP_SETTINGS_ENV
 
@@ -28,6 +29,12 @@ exit codes:
   2  usage error (unknown flag, bad value)
   3  backup written and promoted as `latest`, but some objects failed (summary.json)
   130/143  interrupted (Ctrl-C / SIGTERM): earlier runs and `latest` are untouched
+
+snapshot commands (each has --help; they need no token):
+  coda-backup verify [--output DIR] [RUN ...] [--all] [--json]   check runs against manifests
+  coda-backup prune --output DIR --keep-daily 7 [--keep-…] [--dry-run]  thin out old runs
+  coda-backup diff [--output DIR] [OLD [NEW]] [--json]            what changed between runs
+  coda-backup archive [--output DIR] [RUN] [--format zip|tar.gz] [--to PATH]
 
 examples (Linux/macOS):
   export {TOKEN_ENV}=...              # from https://coda.io/account
@@ -123,6 +130,7 @@ def build_parser() -> Parser:
     _what_flags(parser.add_flag)
     _how_flags(parser.add_flag)
     _safety_flags(parser.add_flag)
+    _unattended_flags(parser.add_flag)
     return parser
 
 
@@ -219,6 +227,32 @@ def _how_flags(add: t.Callable[..., t.Any]) -> None:
     )
 
 
+def _unattended_flags(add: t.Callable[..., t.Any]) -> None:
+    """For runs nobody watches: the writer lock, a monitor, output for scripts, an archive."""
+    add(
+        "--lock-wait",
+        metavar="SECONDS",
+        type=float,
+        default=lock.DEFAULT_WAIT_S,
+        help="how long to wait for another backup or prune of --output to finish "
+        f"(default: {lock.DEFAULT_WAIT_S:g})",
+    )
+    add(
+        "--ping-url",
+        metavar="URL",
+        type=_api_url,
+        help="monitor to ping: URL/start when the run starts, URL/<exit code> when it ends "
+        "(healthchecks.io style); a failed ping is a warning, never a failed backup",
+    )
+    add("--json", action="store_true", help="print the run's summary as one JSON object")
+    add(
+        "--archive",
+        choices=["zip", "tar.gz"],
+        help="after the backup, pack the new run into <output>/<run>.zip (or .tar.gz), "
+        "checked against its manifest",
+    )
+
+
 def _safety_flags(add: t.Callable[..., t.Any]) -> None:
     """What counts as a failure, and what may replace `latest`."""
     add(
@@ -230,8 +264,9 @@ def _safety_flags(add: t.Callable[..., t.Any]) -> None:
     add(
         "--verify-carried",
         action="store_true",
-        help="check the full sha256 of every file carried forward from `latest` (not only "
-        "its size and time); a damaged copy is fetched again instead",
+        help="with --incremental: check latest's files by full sha256 (not only size and "
+        f"modification time; that happens every {damage.FULL_CHECK_DAYS} days anyway) before "
+        "carrying them forward; damaged objects are fetched again",
     )
     add(
         "--allow-empty",

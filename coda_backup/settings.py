@@ -63,10 +63,11 @@ def tap_config(args: argparse.Namespace, token_file: Path | None) -> dict[str, t
     return config
 
 
-def target_config(args: argparse.Namespace, output: Path) -> dict[str, t.Any]:
-    """target-files' config: the output folder, private run folders, and with
-    --verify-carried a full sha256 check of every file carried forward from `latest`."""
-    config: dict[str, t.Any] = {"output_dir": str(output), "private": True}
+def target_config(args: argparse.Namespace, output: Path, run_id: str) -> dict[str, t.Any]:
+    """target-files' config: the output folder, this run's name (chosen by coda-backup
+    under the writer lock), private run folders, and with --verify-carried a full sha256
+    check of every file carried forward from `latest`."""
+    config: dict[str, t.Any] = {"output_dir": str(output), "private": True, "run_id": run_id}
     if args.verify_carried:
         config["verify_carried"] = True
     return config

@@ -68,7 +68,7 @@ def test_pass_through_flags_reach_the_tap_and_the_target(tmp_path: Path) -> None
 
     args = build_parser().parse_args(["--skips-as-failures", "--verify-carried"])
     assert tap_config(args, None)["skips_as_failures"] is True
-    assert target_config(args, tmp_path)["verify_carried"] is True
+    assert target_config(args, tmp_path, "r")["verify_carried"] is True
     plain = build_parser().parse_args([])
     assert "skips_as_failures" not in tap_config(plain, None)
-    assert "verify_carried" not in target_config(plain, tmp_path)
+    assert "verify_carried" not in target_config(plain, tmp_path, "r")
