@@ -123,7 +123,8 @@ def test_a_wrong_token_keeps_an_existing_output_folder(
     (output / "notes.txt").write_text("mine", encoding="utf-8")
     result = run_coda_backup(output=output, fake=fake, token="not-the-token")
     assert result.returncode == 1
-    assert sorted(p.name for p in output.iterdir()) == ["notes.txt"]
+    # what was there stays; nothing of the run but the writer lock file (coda_backup.lock)
+    assert sorted(p.name for p in output.iterdir()) == [".coda-backup.lock", "notes.txt"]
 
 
 # -- progress with totals -------------------------------------------------------------------
