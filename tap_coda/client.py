@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 import typing as t
 from functools import cached_property
 from http import HTTPStatus
@@ -25,15 +24,10 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.pagination import JSONPathPaginator
 
-from tap_coda.download import read_checked_body
-from tap_coda.reach import (
-    UNREACHABLE_WAITS_SECONDS,
-    CodaUnreachableError,
-    unreachable_reason,
-    where,
-)
+from tap_coda.download import fetch_checked
+from tap_coda.reach import CodaUnreachableError, send_while_reachable
 from tap_coda.redaction import redact, register_secret
-from tap_coda.responses import decode_json, error_message, retry_after_seconds
+from tap_coda.responses import error_message, parse_json_or_retry, retry_after_seconds
 from tap_coda.responses import json_body as json_body  # noqa: PLC0414 - tap_coda.export's import
 
 if t.TYPE_CHECKING:
@@ -187,10 +181,7 @@ class CodaStream(RESTStream[str]):
 
     @property
     def http_headers(self) -> dict[str, t.Any]:
-        headers = {
-            "User-Agent": self.services.user_agent,
-            "Accept": "application/json",
-        }
+        headers = {"User-Agent": self.services.user_agent, "Accept": "application/json"}
         if self.settings.strict_latest:
             headers["X-Coda-Doc-Version"] = "latest"
         return headers
@@ -223,15 +214,12 @@ class CodaStream(RESTStream[str]):
             server_says = retry_after_seconds(getattr(exc, "response", None))
             if server_says is not None:
                 return min(server_says, BACKOFF_CAP_SECONDS * 5)
-            ceiling = min(BACKOFF_CAP_SECONDS, self.backoff_base * 2 ** (attempt["n"] - 1))
+            base = self.settings.backoff_base_seconds
+            ceiling = min(BACKOFF_CAP_SECONDS, base * 2 ** (attempt["n"] - 1))
             # Jitter spreads the retries of many workers over half the interval.
             return random.uniform(ceiling / 2, ceiling)
 
         return self.backoff_runtime(value=wait_for)
-
-    @property
-    def backoff_base(self) -> float:
-        return float(self.settings.backoff_base_seconds)
 
     def backoff_jitter(self, value: float) -> float:
         return value  # jitter is already in `wait_for`; Retry-After is waited as asked
@@ -258,7 +246,12 @@ class CodaStream(RESTStream[str]):
                 rate_class_of(prepared.method or "GET", prepared.url or "")
             )
             try:
-                return self._send_while_reachable(func, prepared, context)
+                return send_while_reachable(
+                    lambda: func(prepared, context),
+                    url=prepared.url or self.url_base,
+                    reached=lambda: self.services.api_reached,
+                    logger=self.logger,
+                )
             except (CodaAuthError, CodaUnreachableError):
                 raise
             except Exception as exc:
@@ -270,25 +263,6 @@ class CodaStream(RESTStream[str]):
                 raise CodaAuthError(msg) from None
 
         return super().request_decorator(send)
-
-    def _send_while_reachable(
-        self, func: RequestFunc, prepared: requests.PreparedRequest, context: Context | None
-    ) -> requests.Response:
-        """Send; until the API first answers, a refused connection or an unresolvable host
-        gets a few quick tries and then ends the run (tap_coda.reach)."""
-        for wait in (*UNREACHABLE_WAITS_SECONDS, None):
-            try:
-                return func(prepared, context)
-            except requests.exceptions.ConnectionError as exc:
-                why = None if self.services.api_reached else unreachable_reason(exc)
-                if why is None:
-                    raise
-                if wait is None:
-                    msg = f"cannot reach {where(prepared.url or self.url_base)}: {why}"
-                    raise CodaUnreachableError(msg) from None
-                self.logger.info("Cannot reach the API (%s); trying again in %g s", why, wait)
-                time.sleep(wait)
-        raise AssertionError  # the loop returns or raises
 
     def validate_response(self, response: requests.Response) -> None:
         self.services.api_reached = True  # an answer, whatever it says
@@ -307,16 +281,7 @@ class CodaStream(RESTStream[str]):
             raise RetriableAPIError(error_message(response), response)
         if status >= HTTPStatus.BAD_REQUEST:
             raise CodaClientError(error_message(response), response)
-        # A 2xx whose body is not whole JSON (a proxy's HTML page, a body cut short that
-        # still matches its Content-Length): try again. Parsed once, kept for the readers.
-        try:
-            # Our own attribute, parsed once and read by responses.json_body.
-            response._coda_json = decode_json(response.content)  # type: ignore[attr-defined]  # noqa: SLF001
-        except ValueError:
-            body = response.content
-            kind = "truncated JSON" if body.lstrip()[:1] in (b"{", b"[") else "non-JSON"
-            msg = f"{kind} body ({len(body)} bytes) for {urlparse(response.url).path}"
-            raise RetriableAPIError(msg, response) from None
+        parse_json_or_retry(response)
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         body = json_body(response)
@@ -359,15 +324,7 @@ class CodaStream(RESTStream[str]):
         def fetch(
             _request: requests.PreparedRequest, _context: Context | None
         ) -> requests.Response:
-            response = self.services.blob_session.get(url, timeout=self.timeout, stream=True)
-            try:
-                read_checked_body(response)
-            finally:
-                response.close()
-            status = response.status_code
-            if status >= HTTPStatus.INTERNAL_SERVER_ERROR or status == HTTPStatus.TOO_MANY_REQUESTS:
-                raise RetriableAPIError(f"{status} from the download link", response)
-            return response
+            return fetch_checked(self.services.blob_session, url, timeout=self.timeout)
 
         # singer-sdk's retries without pacing: the link's host is not Coda's API.
         retried = super().request_decorator(fetch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from http import HTTPStatus
 
 import requests
 import urllib3.exceptions
@@ -35,3 +36,17 @@ def read_checked_body(response: requests.Response) -> None:
     # to set a body read by hand (tests/e2e/test_faults.py, the cut-gzip download cases).
     response._content = body  # noqa: SLF001
     response._content_consumed = True  # type: ignore[attr-defined]  # noqa: SLF001
+
+
+def fetch_checked(session: requests.Session, url: str, *, timeout: float) -> requests.Response:
+    """GET a signed export link and check its body; 5xx, 429 and bodies that are not whole
+    raise `RetriableAPIError` (the caller retries)."""
+    response = session.get(url, timeout=timeout, stream=True)
+    try:
+        read_checked_body(response)
+    finally:
+        response.close()
+    status = response.status_code
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR or status == HTTPStatus.TOO_MANY_REQUESTS:
+        raise RetriableAPIError(f"{status} from the download link", response)
+    return response

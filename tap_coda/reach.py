@@ -8,10 +8,15 @@ the same errors are a blip and go through the normal backoff (`CodaStream`).
 from __future__ import annotations
 
 import socket
+import time
 import typing as t
 from urllib.parse import urlparse
 
+import requests
 import urllib3.exceptions
+
+if t.TYPE_CHECKING:
+    import logging
 
 #: Waits between the quick tries (a few seconds in all: a service starting up is let in).
 UNREACHABLE_WAITS_SECONDS = (0.5, 1.0, 2.0)
@@ -51,3 +56,27 @@ def where(url: str) -> str:
     parts = urlparse(url)
     host = parts.hostname or url
     return f"{host}:{parts.port}" if parts.port else host
+
+
+def send_while_reachable(
+    send: t.Callable[[], requests.Response],
+    *,
+    url: str,
+    reached: t.Callable[[], bool],
+    logger: logging.Logger,
+) -> requests.Response:
+    """`send()`; until the API first answered (`reached`), a refused connection or an
+    unresolvable host gets a few quick tries and then raises `CodaUnreachableError`."""
+    for wait in (*UNREACHABLE_WAITS_SECONDS, None):
+        try:
+            return send()
+        except requests.exceptions.ConnectionError as exc:
+            why = None if reached() else unreachable_reason(exc)
+            if why is None:
+                raise
+            if wait is None:
+                msg = f"cannot reach {where(url)}: {why}"
+                raise CodaUnreachableError(msg) from None
+            logger.info("Cannot reach the API (%s); trying again in %g s", why, wait)
+            time.sleep(wait)
+    raise AssertionError  # the loop returns or raises

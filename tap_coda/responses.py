@@ -10,8 +10,15 @@ from urllib.parse import urlparse
 
 import msgspec
 import requests
+from singer_sdk.exceptions import RetriableAPIError
 
-__all__ = ["decode_json", "error_message", "json_body", "retry_after_seconds"]
+__all__ = [
+    "decode_json",
+    "error_message",
+    "json_body",
+    "parse_json_or_retry",
+    "retry_after_seconds",
+]
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
@@ -61,3 +68,16 @@ def json_body(response: requests.Response) -> t.Any:
     """The response's JSON, parsed once by `validate_response` (fractions as Decimal)."""
     body = getattr(response, "_coda_json", None)
     return body if body is not None else decode_json(response.content)
+
+
+def parse_json_or_retry(response: requests.Response) -> None:
+    """Parse a 2xx body once and keep it for `json_body`; a body that is not whole JSON (a
+    proxy's HTML page, a body cut short that still matches its Content-Length) is retried."""
+    try:
+        # Our own attribute on the response; nothing of requests' is touched.
+        response._coda_json = decode_json(response.content)  # type: ignore[attr-defined]  # noqa: SLF001
+    except ValueError:
+        body = response.content
+        kind = "truncated JSON" if body.lstrip()[:1] in (b"{", b"[") else "non-JSON"
+        msg = f"{kind} body ({len(body)} bytes) for {urlparse(response.url).path}"
+        raise RetriableAPIError(msg, response) from None

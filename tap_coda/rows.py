@@ -10,15 +10,13 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
 
-from singer_sdk import singerlib as singer
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.mapper import SameRecordTransform
 
 from tap_coda import decisions, schemas
 from tap_coda.client import CodaClientError, NextPageTokenPaginator
 from tap_coda.ledger import TableOutcome
+from tap_coda.rowpath import PlainRowPath
 from tap_coda.streams import OBJECT_ERRORS, ChildStream, TablesStream
 
 if t.TYPE_CHECKING:
@@ -39,7 +37,7 @@ class _Tally:
     max_created: str = ""
 
 
-class RowsStream(ChildStream):
+class RowsStream(PlainRowPath, ChildStream):
     """A table's rows, fetched in full, as a sync-token delta, or not at all.
 
     Per table the state keeps the final page's `nextSyncToken`, the row count, the columns'
@@ -59,8 +57,6 @@ class RowsStream(ChildStream):
 
     _sync_token: str | None = None
     _paginator: NextPageTokenPaginator | None = None
-    _latest_row: Record | None = None
-    _extracted_at: datetime | None = None
 
     def get_new_paginator(self) -> NextPageTokenPaginator:
         self._paginator = super().get_new_paginator()
@@ -197,58 +193,6 @@ class RowsStream(ChildStream):
         # Every row of a page was extracted when the page arrived: one clock read a page.
         self._extracted_at = datetime.now(timezone.utc)
         yield from super().parse_response(response)
-
-    # -- the per-row path ---------------------------------------------------------------
-    # Rows are nearly all of a backup's records. singer-sdk's generic per-record work
-    # (walking the selection mask through every value of every row, and moving the
-    # replication-key bookmark once per row) was about 40 % of the tap's CPU (the whole
-    # pipeline now needs 35.7 µs a row, the naive singer-sdk one 168.7: benchmarks/
-    # RESULTS.md). The private hooks below keep its results and drop the per-row cost (the
-    # only private singer-sdk members used besides tap.py's signal hook); both fall back to
-    # singer-sdk whenever the simple case does not hold. tests/unit/test_rows_fast_path.py
-    # compares them with singer-sdk's own path, so a singer-sdk change that breaks them
-    # fails there.
-
-    @cached_property
-    def _plain_records(self) -> bool:
-        """Every property selected, no stream map or flattening, no type conforming: a
-        row is emitted exactly as received (what singer-sdk's path would produce)."""
-        maps = self.stream_maps
-        return (
-            self.TYPE_CONFORMANCE_LEVEL == TypeConformanceLevel.NONE
-            and all(self.mask.values())
-            and len(maps) == 1
-            and type(maps[0]) is SameRecordTransform
-            and maps[0].stream_alias == self.name
-            and not maps[0].flattening_enabled
-        )
-
-    def _generate_record_messages(
-        self, record: Record
-    ) -> t.Generator[singer.RecordMessage, None, None]:
-        if not self._plain_records:
-            yield from super()._generate_record_messages(record)
-            return
-        yield singer.RecordMessage(
-            stream=self.name,
-            record=record,
-            version=self._stream_version,
-            time_extracted=self._extracted_at or datetime.now(timezone.utc),
-        )
-
-    def _increment_stream_state(
-        self, latest_record: Record, *, context: Context | None = None
-    ) -> None:
-        # The bookmark of an unsorted stream ends at the largest `updatedAt` it saw; keep
-        # that row and hand it to singer-sdk once, when the table's rows are done.
-        best = self._latest_row
-        if best is None or (latest_record.get("updatedAt") or "") >= (best.get("updatedAt") or ""):
-            self._latest_row = latest_record
-
-    def _flush_bookmark(self, context: Context) -> None:
-        if self._latest_row is not None:
-            super()._increment_stream_state(self._latest_row, context=context)
-            self._latest_row = None
 
 
 class TableSyncsStream(ChildStream):
