@@ -11,6 +11,7 @@ import os
 import shutil
 import stat
 import typing as t
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from pathlib import Path
 #: (`\ud800`) instead of failing the whole run.
 ENCODING = "utf-8"
 ERRORS = "backslashreplace"
+#: Staging files open at once (rows of one table normally arrive together).
+MAX_OPEN_FILES = 32
 
 
 @dataclass(frozen=True)
@@ -121,3 +124,35 @@ def fsync_path(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+class OpenFiles:
+    """A few append handles kept open; the least recently used is closed first."""
+
+    def __init__(self, perms: Perms, wrap: t.Callable[[t.TextIO], t.Any]) -> None:
+        self._perms = perms
+        self._wrap = wrap  # what each handle comes with (a csv writer)
+        self._open: OrderedDict[Path, tuple[t.TextIO, t.Any]] = OrderedDict()
+
+    def get(self, path: Path) -> tuple[t.TextIO, t.Any]:
+        entry = self._open.get(path)
+        if entry is None:
+            if len(self._open) >= MAX_OPEN_FILES:
+                _, (old, _w) = self._open.popitem(last=False)
+                old.close()
+            handle = open_text(path, self._perms, append=True)
+            entry = (handle, self._wrap(handle))
+            self._open[path] = entry
+        else:
+            self._open.move_to_end(path)
+        return entry
+
+    def close(self, path: Path) -> None:
+        entry = self._open.pop(path, None)
+        if entry:
+            entry[0].close()
+
+    def close_all(self) -> None:
+        while self._open:
+            _, (handle, _w) = self._open.popitem()
+            handle.close()

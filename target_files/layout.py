@@ -216,3 +216,78 @@ def table_folder(table_type: object) -> str:
 
 
 TABLE_EXTS = (".csv", ".columns.json", ".table.json")
+
+
+# -- the naming plan: which stem each object of a run gets ---------------------------
+# Claims are made in a sorted order, so names never depend on the order records arrived.
+
+
+def claim_sorted(
+    plan: Iterable[tuple[str, str]], exts: Iterable[str] = (), names: FolderNames | None = None
+) -> dict[str, str]:
+    """`(base, id)` pairs of one folder → id: its stem, claimed in (folded base, id) order."""
+    names = names if names is not None else FolderNames()
+    exts = list(exts)
+    return {
+        obj_id: names.claim(base, exts)
+        for base, obj_id in sorted(plan, key=lambda p: (fold(p[0]), p[1]))
+    }
+
+
+#: Page files of one stem; the stem alone is the folder of the page's children.
+PAGE_EXTS = (".md", ".html")
+
+
+def page_places(
+    pages: Sequence[tuple[str, str | None, str | None]],
+) -> dict[str, tuple[tuple[str, ...], str]]:
+    """`(page_id, name, parent_id)` → page_id: (its folder: the ancestors' stems, its stem).
+
+    Children sit under their parent's stem; a page whose parent is not among `pages` is at
+    the top, and so is one page of each parent cycle (the smallest id), which would be
+    unreachable from the top otherwise."""
+    known = {p[0] for p in pages}
+    children: dict[str | None, list[tuple[str, str | None]]] = {}
+    for page_id, name, parent_id in pages:
+        parent = parent_id if parent_id in known else None
+        children.setdefault(parent, []).append((page_id, name))
+    places: dict[str, tuple[tuple[str, ...], str]] = {}
+    folders: dict[tuple[str, ...], FolderNames] = {}
+    queue: list[tuple[str | None, tuple[str, ...]]] = [(None, ())]
+    while True:
+        while queue:
+            parent, folder = queue.pop()
+            kids = [k for k in children.get(parent, []) if k[0] not in places]
+            plan = [(stem([name], page_id, ".html"), page_id) for page_id, name in kids]
+            names = folders.setdefault(folder, FolderNames())
+            for page_id, kid_stem in claim_sorted(plan, PAGE_EXTS, names).items():
+                places[page_id] = (folder, kid_stem)
+                queue.append((page_id, (*folder, kid_stem)))
+        rest = [p for p in pages if p[0] not in places]
+        if not rest:
+            return places
+        first = min(rest, key=lambda p: p[0])
+        children.setdefault(None, []).append((first[0], first[1]))
+        queue.append((None, ()))
+
+
+def table_places(
+    tables: Sequence[tuple[str, object, str | None, str | None]],
+) -> dict[str, tuple[str, str]]:
+    """`(table_id, tableType, page name, table name)` → table_id: (its folder, its stem);
+    a table is named after its page and itself."""
+    plans: dict[str, list[tuple[str, str]]] = {}
+    for table_id, table_type, page_name, name in tables:
+        names = [page_name, name] if page_name is not None else [name]
+        plans.setdefault(table_folder(table_type), []).append((stem(names, table_id), table_id))
+    return {
+        table_id: (folder, table_stem)
+        for folder, plan in plans.items()
+        for table_id, table_stem in claim_sorted(plan, TABLE_EXTS).items()
+    }
+
+
+def other_paths(streams: Iterable[str]) -> dict[str, str]:
+    """Streams of other taps → `other/<name>.jsonl`."""
+    plan = [(stem([s], None, ".jsonl"), s) for s in streams]
+    return {s: f"other/{name}.jsonl" for s, name in claim_sorted(plan, [".jsonl"]).items()}

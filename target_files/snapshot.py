@@ -11,8 +11,7 @@ output_dir/
 A run is promoted only when its input ended cleanly; anything else leaves the earlier
 runs and `latest` untouched (restic/borg's rule: an interrupted backup never damages the
 snapshots before it). A partial folder whose process is gone (no lock held on its
-`.lock`) is removed by the next run. `PreviousRun` reads `latest`'s manifest: it is what
-carry-forward builds on.
+`.lock`) is removed by the next run. What `latest` holds is read by `previous`.
 """
 
 from __future__ import annotations
@@ -24,13 +23,9 @@ import os
 import shutil
 import time
 import typing as t
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from target_files import fsutil, jsonio, layout
-
-if t.TYPE_CHECKING:
-    from collections.abc import Iterator
+from target_files import fsutil, layout
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +112,7 @@ def remove_stale_partials(output_dir: Path) -> list[str]:
     return removed
 
 
-def remove_stale_temp_files(output_dir: Path) -> list[str]:
+def remove_stale_latest_temps(output_dir: Path) -> list[str]:
     """Remove `latest`'s temporary files left by a run killed while it pointed `latest`
     (between writing them and `os.replace`); young ones may be a concurrent run's."""
     removed = []
@@ -147,7 +142,7 @@ class RunFolder:
         self.perms = perms
         self.started_at = started_at
         fsutil.mkdir(output_dir, perms)
-        stale = remove_stale_temp_files(output_dir)
+        stale = remove_stale_latest_temps(output_dir)
         if stale:
             logger.info("Removed temporary files left by interrupted runs: %s", ", ".join(stale))
         removed = remove_stale_partials(output_dir)
@@ -247,56 +242,3 @@ def latest_run_dir(output_dir: Path) -> Path | None:
         if name and run_id_problem(name) is None and (output_dir / name / MANIFEST).is_file():
             return output_dir / name
     return None
-
-
-@dataclass
-class PreviousRun:
-    """`latest`'s manifest, indexed by object id."""
-
-    run_id: str
-    root: Path
-    docs: dict[str, dict[str, t.Any]] = field(default_factory=dict)
-    pages: dict[tuple[str, str], dict[str, t.Any]] = field(default_factory=dict)
-    tables: dict[tuple[str, str], dict[str, t.Any]] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, output_dir: Path) -> PreviousRun | None:
-        root = latest_run_dir(output_dir)
-        if root is None:
-            return None
-        try:
-            manifest = jsonio.loads((root / MANIFEST).read_bytes())
-        except (OSError, ValueError) as exc:
-            logger.warning("Cannot read %s (%s): nothing is carried forward", root / MANIFEST, exc)
-            return None
-        prev = cls(run_id=str(manifest.get("run_id") or root.name), root=root.resolve())
-        for doc in manifest.get("docs") or []:
-            doc_id = str(doc.get("id"))
-            prev.docs[doc_id] = doc
-            for page in doc.get("pages") or []:
-                prev.pages[(doc_id, str(page.get("id")))] = page
-            for table in doc.get("tables") or []:
-                prev.tables[(doc_id, str(table.get("id")))] = table
-        return prev
-
-    def file(self, rel: str | None) -> Path | None:
-        """The file a manifest path names, if it is inside the run and exists."""
-        if not rel:
-            return None
-        parts = PurePosixPath(rel).parts
-        if PurePosixPath(rel).is_absolute() or any(p in ("", ".", "..") for p in parts):
-            return None
-        path = layout.child(self.root, *parts)
-        return path if path.is_file() else None
-
-    def walk(self, rel: str | None) -> Iterator[tuple[Path, str]]:
-        """Files under a folder of the previous run, with their path relative to it."""
-        parts = PurePosixPath(rel or "").parts
-        if not parts or PurePosixPath(rel or "").is_absolute() or ".." in parts:
-            return
-        base = layout.child(self.root, *parts)
-        if not base.is_dir():
-            return
-        for path in sorted(base.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                yield path, path.relative_to(base).as_posix()

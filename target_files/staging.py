@@ -11,7 +11,7 @@ keyed by arrival number, and remembers only small facts per object in memory:
   JSON Lines files per doc or table; `failures` records are kept (they are few);
 - records of streams that are not tap-coda's go to one JSON Lines file per stream.
 
-`snapshot.assemble()` turns this into the final tree once the input has ended.
+`assemble.build()` turns this into the final tree once the input has ended.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import typing as t
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,8 +30,6 @@ logger = logging.getLogger(__name__)
 
 #: Keys the tap adds to the API objects; the tree's JSON files hold the API objects only.
 TAP_KEYS = ("doc_id", "table_id")
-#: Open staging files at once (rows of one table normally arrive together).
-MAX_OPEN_FILES = 32
 #: Records that failed schema validation, reported one by one per stream (then counted).
 MAX_INVALID_REPORTED = 20
 
@@ -125,37 +122,6 @@ class OtherStage:
     records: int = 0
 
 
-class _OpenFiles:
-    """A few append handles kept open; the least recently used is closed first."""
-
-    def __init__(self, perms: fsutil.Perms) -> None:
-        self._perms = perms
-        self._open: OrderedDict[Path, tuple[t.TextIO, t.Any]] = OrderedDict()
-
-    def get(self, path: Path) -> tuple[t.TextIO, t.Any]:
-        entry = self._open.get(path)
-        if entry is None:
-            if len(self._open) >= MAX_OPEN_FILES:
-                _, (old, _w) = self._open.popitem(last=False)
-                old.close()
-            handle = fsutil.open_text(path, self._perms, append=True)
-            entry = (handle, csvfile.writer(handle))
-            self._open[path] = entry
-        else:
-            self._open.move_to_end(path)
-        return entry
-
-    def close(self, path: Path) -> None:
-        entry = self._open.pop(path, None)
-        if entry:
-            entry[0].close()
-
-    def close_all(self) -> None:
-        while self._open:
-            _, (handle, _w) = self._open.popitem()
-            handle.close()
-
-
 class Staging:
     """Everything received, by id; files under `root` (`<partial run>/.staging`)."""
 
@@ -164,7 +130,7 @@ class Staging:
         self.perms = perms
         for sub in ("tables", "pages", "docs", "other"):
             fsutil.mkdir(root / sub, perms)
-        self._files = _OpenFiles(perms)
+        self._files = fsutil.OpenFiles(perms, csvfile.writer)
         self._seq = 0
         self.docs: dict[str, DocStage] = {}
         self.pages: dict[tuple[str, str], PageStage] = {}
@@ -173,7 +139,6 @@ class Staging:
         self.failures: list[dict[str, t.Any]] = []
         self.invalid: dict[str, list[dict[str, t.Any]]] = {}
         self.invalid_counts: dict[str, int] = {}
-        self.formats_seen: set[str] = set()
 
     def _next(self) -> int:
         self._seq += 1
@@ -247,7 +212,6 @@ class Staging:
         refuse_dry_run(record)
         page = self.page(str(record["doc_id"]), str(record["page_id"]))
         fmt = str(record["format"])
-        self.formats_seen.add(fmt)
         old = page.contents.get(fmt)
         path = self.root / "pages" / f"{self._next()}{layout.page_ext(fmt)}"
         content = record.get("content")

@@ -58,10 +58,9 @@ from singer_sdk.plugin_base import _ConfigInput
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 
-from target_files import fsutil, jsonio, sinks
-from target_files.assemble import TreeBuilder, write_outputs
+from target_files import assemble, fsutil, jsonio, outcomes, report, sinks
+from target_files.previous import PreviousRun
 from target_files.snapshot import (
-    PreviousRun,
     PromotionError,
     RunFolder,
     iso,
@@ -69,6 +68,7 @@ from target_files.snapshot import (
     utc_now,
 )
 from target_files.staging import Staging
+from target_files.tree import Tree
 
 if t.TYPE_CHECKING:
     import datetime
@@ -170,25 +170,28 @@ class _Run:
         if problems:
             more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
             raise RunNotPromotedError(f"input ended early: {problems[0]}{more}")
-        root = self.folder.partial
-        result = TreeBuilder(
-            self.staging,
-            self.previous,
-            root,
-            self.folder.run_id,
-            self.perms,
-            streams_seen=reader.schema_streams,
-        ).build()
-        write_outputs(
-            root,
-            result,
+        tree = Tree(
+            root=self.folder.partial,
+            run_id=self.folder.run_id,
+            perms=self.perms,
+            staging=self.staging,
+            prev=self.previous,
+            failed=outcomes.index_failures(self.staging.failures),
+            # A stream the tap never announced (deselected in the catalog) is not expected.
+            expect_pages="page_contents" in reader.schema_streams,
+            expect_rows="rows" in reader.schema_streams,
+        )
+        built = assemble.build(tree)
+        s = report.write(
+            tree.root,
+            built,
             run_id=self.folder.run_id,
             started_at=iso(self.started_at),
             finished_at=iso(utc_now()),
+            previous_run=self.previous.run_id if self.previous else None,
             perms=self.perms,
         )
         final = self.folder.promote()
-        s = result.summary
         logger.info(
             "Run %s is in place (%s): %d docs, %d pages exported, %d unchanged, "
             "%d tables and %d views exported, %d unchanged, %d rows written, %d failures",
@@ -201,7 +204,7 @@ class _Run:
             s["views_exported"],
             s["tables_skipped_unchanged"],
             s["rows_written"],
-            len(result.failures),
+            len(built.failures),
         )
 
     def abandon(self) -> None:

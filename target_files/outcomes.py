@@ -1,0 +1,242 @@
+"""What happens to each object of a run, decided as values (no I/O here).
+
+The tree is built in two steps per object: a pure decision (which file to take from
+where, what status follows) and its execution (`pages`, `tables`). The results are
+outcome values; `report` derives every summary count from them at the end.
+"""
+
+from __future__ import annotations
+
+import enum
+import typing as t
+from dataclasses import dataclass, field
+
+REPORTED_BY = "target-files"
+SYNC_MODES = ("full", "delta", "unchanged")
+FULL_RUN_HINT = "run a full backup (coda-backup without --incremental) to get it back"
+
+Record = dict[str, t.Any]
+
+
+# -- the tap's failures, indexed -------------------------------------------------------
+
+
+@dataclass
+class FailureIndex:
+    """Which objects the tap could not back up this run (from its `failures` records)."""
+
+    docs: set[str] = field(default_factory=set)
+    page_listing: set[str] = field(default_factory=set)  # doc ids
+    table_listing: set[str] = field(default_factory=set)  # doc ids
+    #: (doc, page) → formats that failed; None: the page as a whole
+    pages: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
+    tables: set[tuple[str, str]] = field(default_factory=set)
+    columns: set[tuple[str, str]] = field(default_factory=set)
+
+
+def index_failures(failures: t.Iterable[t.Mapping[str, t.Any]]) -> FailureIndex:
+    index = FailureIndex()
+    for f in failures:
+        kind, doc_id, obj_id = f.get("object_type"), str(f.get("doc_id")), f.get("object_id")
+        if kind == "doc":
+            index.docs.add(str(obj_id or doc_id))
+        elif kind == "pages":
+            index.page_listing.add(doc_id)
+        elif kind == "tables":
+            index.table_listing.add(doc_id)
+        elif kind in ("page", "page_content") and obj_id:
+            fmt = f.get("format") if kind == "page_content" else None
+            index.pages.setdefault((doc_id, str(obj_id)), set()).add(fmt)
+        elif kind in ("table", "columns", "rows") and obj_id:
+            index.tables.add((doc_id, str(obj_id)))
+            if kind == "columns":
+                index.columns.add((doc_id, str(obj_id)))
+    index.page_listing |= index.docs
+    index.table_listing |= index.docs
+    return index
+
+
+def failure(
+    object_type: str,
+    doc_id: str | None,
+    object_id: str | None,
+    name: str | None,
+    error: str,
+    **context: t.Any,
+) -> Record:
+    """A failure found by the target itself; the fields of docs/RECORDS.md, then context."""
+    return {
+        "object_type": object_type,
+        "doc_id": doc_id,
+        "object_id": object_id,
+        "name": name,
+        "format": context.pop("format", None),
+        "error": error,
+        "http_status": None,
+        "attempts": None,
+        "reported_by": REPORTED_BY,
+        **context,
+    }
+
+
+# -- pages -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """One page format's file: where it is, how it got there, which run wrote it."""
+
+    path: str | None
+    status: str  # exported / unchanged / failed
+    source: str | None
+
+    def entry(self) -> Record:
+        return {"path": self.path, "status": self.status, "source": self.source}
+
+
+def page_formats(
+    fresh: t.Iterable[str], previous: t.Iterable[str], failed: t.Iterable[str | None]
+) -> list[str]:
+    """Every format the page has a file (or a failure) for, fresh ones first."""
+    return list(dict.fromkeys([*fresh, *previous, *(f for f in failed if f)]))
+
+
+def format_failed(fmt: str, failed: t.Collection[str | None], *, unlisted: bool) -> bool:
+    """The format could not be exported this run (or its page was not even listed)."""
+    return unlisted or fmt in failed or None in failed
+
+
+def carried_file(rel: str, source: str | None, *, failed: bool) -> FileOutcome:
+    """A format not exported this run: latest's copy if it could be carried."""
+    if source:
+        return FileOutcome(rel, "failed" if failed else "unchanged", source)
+    return FileOutcome(None, "failed", None)
+
+
+def page_lost(*, has_files: bool, expect_pages: bool, failed: bool, unlisted: bool) -> bool:
+    """A listed page with no file at all and no failure to explain it: the tap skipped
+    it as unchanged, but there is nothing to carry."""
+    return not has_files and expect_pages and not failed and not unlisted
+
+
+def page_status(file_statuses: t.Collection[str], *, failed: bool) -> str:
+    if failed or "failed" in file_statuses:
+        return "failed"
+    if "exported" in file_statuses or not file_statuses:
+        return "exported"
+    return "unchanged"
+
+
+@dataclass
+class PageOutcome:
+    entry: Record
+    failures: list[Record] = field(default_factory=list)
+    carried: int = 0
+
+    @property
+    def status(self) -> str:
+        return str(self.entry["status"])
+
+
+# -- tables ----------------------------------------------------------------------------
+
+
+class CsvPlan(enum.Enum):
+    """Where a listed table's CSV comes from."""
+
+    METADATA_ONLY = "metadata_only"  # the rows stream was deselected
+    KEEP = "keep"  # rows failed (or an unknown mode): latest's copy, else what arrived
+    CARRY = "carry"  # unchanged: latest's copy
+    MERGE = "merge"  # delta: latest's CSV merged with the changed rows
+    STAGED = "staged"  # full: what arrived
+
+
+def csv_plan(mode: str, *, expect_rows: bool, failed: bool) -> CsvPlan:
+    if not expect_rows:
+        return CsvPlan.METADATA_ONLY
+    if failed or mode not in SYNC_MODES:
+        return CsvPlan.KEEP
+    return {"unchanged": CsvPlan.CARRY, "delta": CsvPlan.MERGE}.get(mode, CsvPlan.STAGED)
+
+
+@dataclass
+class CsvOutcome:
+    status: str
+    source: str | None = None  # run that wrote the CSV; None: no CSV
+    rows: int | None = None
+    columns: list[str] | None = None
+    rows_written: int = 0
+    carried: int = 0
+    failures: list[Record] = field(default_factory=list)
+
+
+def missing_values(late_columns: t.Iterable[str], unknown_ids: t.Iterable[str]) -> list[str]:
+    """Columns whose values the CSV lacks (they came after rows, or rows named them)."""
+    return sorted(set(late_columns) | set(unknown_ids))
+
+
+def table_status(csv_status: str, missing: t.Collection[str]) -> str:
+    return "failed" if missing else csv_status
+
+
+@dataclass
+class TableOutcome:
+    entry: Record
+    kind: str  # the tree folder: table / view
+    rows_written: int = 0
+    failures: list[Record] = field(default_factory=list)
+    carried: int = 0
+
+    @property
+    def status(self) -> str:
+        return str(self.entry["status"])
+
+
+# -- docs and the run ------------------------------------------------------------------
+
+
+@dataclass
+class DocOutcome:
+    entry: Record
+    pages: list[PageOutcome] = field(default_factory=list)
+    tables: list[TableOutcome] = field(default_factory=list)
+    carried: int = 0  # files of a doc kept as a whole
+    failures: list[Record] = field(default_factory=list)
+    listed: bool = True  # False: failed as a whole, kept from latest
+
+
+def own_failures(docs: t.Iterable[DocOutcome]) -> list[Record]:
+    """The target's own failures, in tree order."""
+    out: list[Record] = []
+    for doc in docs:
+        out += doc.failures
+        for page in doc.pages:
+            out += page.failures
+        for table in doc.tables:
+            out += table.failures
+    return out
+
+
+def summary_counts(
+    docs: t.Sequence[DocOutcome], *, docs_found: int, other_records: int
+) -> dict[str, int]:
+    """Every count of `summary.json`, from the outcomes."""
+    pages = [p.status for d in docs for p in d.pages]
+    tables = [(x.status, x.kind) for d in docs for x in d.tables]
+    carried = sum(
+        d.carried + sum(p.carried for p in d.pages) + sum(x.carried for x in d.tables) for d in docs
+    )
+    return {
+        "docs_found": docs_found,
+        "docs_processed": sum(d.listed for d in docs),
+        "pages_exported": pages.count("exported"),
+        "pages_skipped_unchanged": pages.count("unchanged"),
+        "tables_exported": sum(s == "exported" and k != "view" for s, k in tables),
+        "views_exported": tables.count(("exported", "view")),
+        "tables_skipped_unchanged": sum(s == "unchanged" for s, _ in tables),
+        "rows_written": sum(x.rows_written for d in docs for x in d.tables),
+        "pages_failed": pages.count("failed"),
+        "tables_failed": sum(s == "failed" for s, _ in tables),
+        "files_carried": carried,
+        "other_records": other_records,
+    }

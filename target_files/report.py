@@ -1,0 +1,89 @@
+"""`manifest.json` and `summary.json`: what the run holds and how it went, each written
+once, the last files of the run. Every count is derived from the outcomes here."""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+
+from target_files import fsutil, jsonio, outcomes
+from target_files.snapshot import MANIFEST, SUMMARY
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+    from target_files.assemble import Assembly
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_FORMAT = 1
+
+
+def status(assembly: Assembly) -> str:
+    return "partial" if assembly.failures else "complete"
+
+
+def manifest(
+    assembly: Assembly, *, run_id: str, created_at: str, previous_run: str | None
+) -> dict[str, t.Any]:
+    return {
+        "format": MANIFEST_FORMAT,
+        "run_id": run_id,
+        "created_at": created_at,
+        "previous_run": previous_run,
+        "status": status(assembly),
+        "docs": [d.entry for d in assembly.docs],
+        "other_streams": assembly.others,
+        "failures": assembly.failures,
+    }
+
+
+def summary(
+    assembly: Assembly,
+    *,
+    run_id: str,
+    started_at: str,
+    finished_at: str,
+    previous_run: str | None,
+) -> dict[str, t.Any]:
+    counts = outcomes.summary_counts(
+        assembly.docs,
+        docs_found=assembly.docs_found,
+        other_records=sum(o["records"] for o in assembly.others),
+    )
+    return {
+        "run_id": run_id,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "status": status(assembly),
+        **counts,
+        "previous_run": previous_run,
+        "other_streams": {o["stream"]: o["records"] for o in assembly.others},
+        "failures": assembly.failures,
+    }
+
+
+def write(
+    root: Path,
+    assembly: Assembly,
+    *,
+    run_id: str,
+    started_at: str,
+    finished_at: str,
+    previous_run: str | None,
+    perms: fsutil.Perms,
+) -> dict[str, t.Any]:
+    """Write both files; return the summary."""
+    for f in assembly.own_failures:
+        logger.warning("%s %s: %s", f["object_type"], f["object_id"] or f["doc_id"], f["error"])
+    body = manifest(assembly, run_id=run_id, created_at=finished_at, previous_run=previous_run)
+    counts = summary(
+        assembly,
+        run_id=run_id,
+        started_at=started_at,
+        finished_at=finished_at,
+        previous_run=previous_run,
+    )
+    fsutil.write_text(root / MANIFEST, jsonio.pretty(body), perms)
+    fsutil.write_text(root / SUMMARY, jsonio.pretty(counts), perms)
+    return counts
