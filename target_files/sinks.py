@@ -36,7 +36,8 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.conform import DatetimeErrorTreatmentEnum
 
     from target_files.staging import Staging
-    from target_files.target import TargetFiles
+
+_Sink = t.TypeVar("_Sink", bound="FilesSink")
 
 
 class RecordingValidator(BaseJSONSchemaValidator):
@@ -77,17 +78,10 @@ class FastValidator(BaseJSONSchemaValidator):
 
 
 class FilesSink(RecordSink):
-    """Base sink: raw records in, staging calls out."""
+    """Base sink: raw records in, staging calls out. A sink writes into the staging
+    area it is bound to (`bind`), not into the target."""
 
-    def __init__(
-        self,
-        target: TargetFiles,
-        stream_name: str,
-        schema: dict,
-        key_properties: t.Sequence[str] | None,
-    ) -> None:
-        self.staging: Staging = target.run.staging  # before super(): get_validator uses it
-        super().__init__(target, stream_name, schema, key_properties)
+    staging: t.ClassVar[Staging]
 
     def get_validator(self) -> BaseJSONSchemaValidator | None:
         inner = super().get_validator()
@@ -97,13 +91,13 @@ class FilesSink(RecordSink):
 
     def _parse_timestamps_in_record(
         self,
-        record: dict,
-        schema: dict,
+        record: dict[str, t.Any],
+        schema: dict[str, t.Any],
         treatment: DatetimeErrorTreatmentEnum,
     ) -> None:
         """Keep date-time strings exactly as the tap sent them (see module docstring)."""
 
-    def process_record(self, record: dict, context: dict) -> None:
+    def process_record(self, record: dict[str, t.Any], context: dict[str, t.Any]) -> None:
         self.handle(record)
 
     def handle(self, record: dict[str, t.Any]) -> None:
@@ -126,9 +120,9 @@ class FilesSink(RecordSink):
             storage = configured or StorageTarget.from_url(head)
             count = 0
             with contextlib.ExitStack() as stack:
-                lines = stack.enter_context(storage.open(tail, mode="rb"))
+                lines: t.IO[bytes] = stack.enter_context(storage.open(tail, mode="rb"))
                 if encoding.compression == "gzip":
-                    lines = stack.enter_context(gzip.open(lines))
+                    lines = t.cast("t.IO[bytes]", stack.enter_context(gzip.open(lines)))
                 for line in lines:
                     if line.strip():
                         self.handle(jsonio.loads(line))
@@ -228,3 +222,8 @@ def sink_class_for(stream_name: str, schema: t.Mapping[str, t.Any] | None) -> ty
     if entry and all(key in properties for key in entry[1]):
         return entry[0]
     return OtherSink
+
+
+def bind(sink_class: type[_Sink], staging: Staging) -> type[_Sink]:
+    """`sink_class` writing into `staging` (singer-sdk creates sinks from a class)."""
+    return type(sink_class.__name__, (sink_class,), {"staging": staging})

@@ -77,7 +77,8 @@ def _try_lock(handle: t.BinaryIO) -> bool:
         import msvcrt
 
         try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            # Windows-only names, absent from the stubs mypy reads on POSIX.
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
         except OSError:
             return False
         return True
