@@ -69,6 +69,51 @@ class SettingError(ValueError):
     """A setting that cannot work; the message is the one line users see."""
 
 
+#: target-files' own settings (singer-sdk adds its built-ins to `config_jsonschema`).
+SETTINGS = th.PropertiesList(
+    th.Property(
+        "output_dir",
+        th.StringType,
+        default="coda-backups",
+        title="Output folder",
+        description="Root of all runs: each run is one folder in it, plus `latest`.",
+    ),
+    th.Property(
+        "run_id",
+        th.StringType,
+        title="Run folder name",
+        description="Name of this run's folder (default: UTC start, "
+        "`2026-03-07T101530Z`); `-2`, `-3`… is added when the name is taken.",
+    ),
+    th.Property(
+        "private",
+        th.BooleanType,
+        default=True,
+        description="Run folders 0700 and files 0600 (false: the umask decides).",
+    ),
+    th.Property(
+        "hardlinks",
+        th.BooleanType,
+        default=True,
+        description="Carry unchanged files forward from `latest` as hard links "
+        "(false, or where linking fails: copies).",
+    ),
+    th.Property(
+        "fsync",
+        th.BooleanType,
+        default=True,
+        description="Flush every file to disk before the run is promoted.",
+    ),
+    th.Property(
+        "require_complete_input",
+        th.BooleanType,
+        default=True,
+        description="With tap-coda's streams in the input, promote the run only if the "
+        "tap's closing `failures` stream arrived (set false if you deselect it).",
+    ),
+)
+
+
 class TargetFiles(Target):
     """Writes tap-coda's records as a backup tree, one self-contained folder per run."""
 
@@ -84,48 +129,7 @@ class TargetFiles(Target):
     message_reader_class = TrackingReader
     default_sink_class = sinks.OtherSink
 
-    config_jsonschema = th.PropertiesList(
-        th.Property(
-            "output_dir",
-            th.StringType,
-            default="coda-backups",
-            title="Output folder",
-            description="Root of all runs: each run is one folder in it, plus `latest`.",
-        ),
-        th.Property(
-            "run_id",
-            th.StringType,
-            title="Run folder name",
-            description="Name of this run's folder (default: UTC start, "
-            "`2026-03-07T101530Z`); `-2`, `-3`… is added when the name is taken.",
-        ),
-        th.Property(
-            "private",
-            th.BooleanType,
-            default=True,
-            description="Run folders 0700 and files 0600 (false: the umask decides).",
-        ),
-        th.Property(
-            "hardlinks",
-            th.BooleanType,
-            default=True,
-            description="Carry unchanged files forward from `latest` as hard links "
-            "(false, or where linking fails: copies).",
-        ),
-        th.Property(
-            "fsync",
-            th.BooleanType,
-            default=True,
-            description="Flush every file to disk before the run is promoted.",
-        ),
-        th.Property(
-            "require_complete_input",
-            th.BooleanType,
-            default=True,
-            description="With tap-coda's streams in the input, promote the run only if the "
-            "tap's closing `failures` stream arrived (set false if you deselect it).",
-        ),
-    ).to_dict()
+    config_jsonschema = SETTINGS.to_dict()
 
     def __init__(self, **kwargs: t.Any) -> None:
         self._started_at = utc_now()

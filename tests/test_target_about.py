@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from target_files.target import TargetFiles
+from target_files.target import SETTINGS
 
 TARGET = Path(sys.executable).parent / "target-files"
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -32,7 +32,7 @@ def test_about_markdown_has_no_indented_code_block() -> None:
 
 
 def test_readme_settings_table_is_the_one_about_prints() -> None:
-    own = set(TargetFiles.config_jsonschema["properties"])
+    own = set(SETTINGS.to_dict()["properties"])
     rows = [
         line
         for line in about_markdown().splitlines()
