@@ -66,6 +66,8 @@ def failure(
 ) -> Record:
     """A failure found by the target itself; the fields of docs/RECORDS.md, then context."""
     return {
+        "kind": "failure",
+        "reason": None,
         "object_type": object_type,
         "doc_id": doc_id,
         "object_id": object_id,

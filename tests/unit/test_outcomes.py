@@ -117,8 +117,9 @@ def test_index_failures() -> None:
 
 def test_failure_record_has_the_fields_first() -> None:
     got = outcomes.failure("rows", "d", "t", "T", "boom", path="x.csv", format="markdown")
-    assert list(got)[:8] == [
-        "object_type", "doc_id", "object_id", "name", "format", "error", "http_status", "attempts"
+    assert list(got)[:10] == [
+        "kind", "reason", "object_type", "doc_id", "object_id", "name", "format", "error",
+        "http_status", "attempts",
     ]  # fmt: skip
     assert (got["format"], got["path"], got["reported_by"]) == ("markdown", "x.csv", "target-files")
 
