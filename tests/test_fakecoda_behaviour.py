@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ import requests
 
 from fakecoda import (
     FakeCoda,
-    FakeConfig,
     Fault,
     Limit,
     RateLimits,
@@ -26,11 +25,11 @@ from fakecoda import (
     build_demo_workspace,
     build_test_workspace,
 )
+from tests.fakes import StartFake
 
-# the `fake_coda` and `fake_coda_factory` fixtures
+# the `fake_coda` and `start_fake` fixtures (tests/conftest.py) accept this token
 
 TOKEN = "fake-token-123"
-Factory = Callable[..., FakeCoda]
 
 
 def session(token: str = TOKEN) -> requests.Session:
@@ -229,10 +228,10 @@ def test_columns_page_at_column_clamp(fake_coda: FakeCoda, api: requests.Session
 
 
 def test_rows_pages_order_index_and_sync_token_placement(
-    fake_coda_factory: Factory,
+    start_fake: StartFake,
     api: requests.Session,
 ) -> None:
-    fake = fake_coda_factory(row_clamp=7)
+    fake = start_fake(row_clamp=7)
     doc, tasks = fake.workspace.tagged("table.tasks")
     bodies = walk(api, rows_url(fake, "table.tasks"), limit=50, valueFormat="simpleWithArrays")
     assert {len(b["items"]) for b in bodies[:-1]} == {7}
@@ -330,12 +329,12 @@ def test_tables_list_references_and_full_tables(
 # ---- rate limits ------------------------------------------------------------------------------
 
 
-def test_rate_limits_per_class(fake_coda_factory: Factory, api: requests.Session) -> None:
+def test_rate_limits_per_class(start_fake: StartFake, api: requests.Session) -> None:
     assert RateLimits.coda().scaled(0.5).read == Limit(100, 12.0)  # half the rate
     assert RateLimits.coda().scaled(20).list_docs == Limit(4, 0.3)  # faster tests
     # Coda's bursts; windows long enough to count in, but short for list docs to slide on.
     limits = RateLimits(read=Limit(100, 30.0), write=Limit(10, 30.0), list_docs=Limit(4, 0.5))
-    fake = fake_coda_factory(rate_limits=limits)
+    fake = start_fake(rate_limits=limits)
     docs = [api.get(f"{fake.url}/docs").status_code for _ in range(6)]
     assert docs == [200] * 4 + [429] * 2
     limited = api.get(f"{fake.url}/docs")
@@ -362,10 +361,10 @@ def test_rate_limits_per_class(fake_coda_factory: Factory, api: requests.Session
 
 
 def test_export_flow_with_lag_progress_gzip_and_expiring_links(
-    fake_coda_factory: Factory,
+    start_fake: StartFake,
     api: requests.Session,
 ) -> None:
-    fake = fake_coda_factory(export_seconds=0.15, link_ttl=0.25)
+    fake = start_fake(export_seconds=0.15, link_ttl=0.25)
     doc, page = fake.workspace.tagged("page.launch")
     href = export(api, fake, "page.launch")
     assert api.get(href).status_code == 404  # the first poll: replication lag
@@ -427,10 +426,10 @@ def test_export_content_follows_table_edits_while_page_updated_at_stays(
 
 
 def test_shared_blob_key_serves_the_newest_export(
-    fake_coda_factory: Factory,
+    start_fake: StartFake,
     api: requests.Session,
 ) -> None:
-    fake = fake_coda_factory(shared_blob_key=True, first_poll_404=False)
+    fake = start_fake(shared_blob_key=True, first_poll_404=False)
     markdown = export(api, fake, "page.launch", "markdown")
     export(api, fake, "page.launch", "html")
     assert requests.get(poll(api, markdown)["downloadLink"]).text.startswith("<h1>")
@@ -534,10 +533,10 @@ def test_mutations_move_the_right_timestamps(fake_coda: FakeCoda, api: requests.
 
 
 def test_doc_version_header_and_stale_fault(
-    fake_coda_factory: Factory,
+    start_fake: StartFake,
     api: requests.Session,
 ) -> None:
-    fake = fake_coda_factory(faults=[Fault("stale", path_re="/pages", times=2)])
+    fake = start_fake(faults=[Fault("stale", path_re="/pages", times=2)])
     doc = fake.workspace.tags["doc.main"]
     url = f"{fake.url}/docs/{doc}/pages"
     assert api.get(url, headers={"X-Coda-Doc-Version": "1"}).json()["message"] == (
@@ -549,24 +548,24 @@ def test_doc_version_header_and_stale_fault(
     assert fake.fault_hits == [2]
 
 
-def _statuses(faults: list[Fault], seed: int, n: int = 30) -> list[int]:
-    with FakeCoda(build_test_workspace(), FakeConfig(faults=faults, seed=seed)) as fake:
+def _statuses(start: StartFake, faults: list[Fault], seed: int, n: int = 30) -> list[int]:
+    with start(faults=faults, seed=seed) as fake:
         with session() as s:
             for _ in range(n):
                 s.get(f"{fake.url}/whoami")
         return [e.status for e in fake.log]
 
 
-def test_faults_are_reproducible_for_a_seed() -> None:
+def test_faults_are_reproducible_for_a_seed(start_fake: StartFake) -> None:
     faults = [Fault("status", status=503, probability=0.4), Fault("429", probability=0.3)]
-    first, again = _statuses(faults, seed=7), _statuses(faults, seed=7)
+    first, again = _statuses(start_fake, faults, seed=7), _statuses(start_fake, faults, seed=7)
     assert first == again
     assert {200, 503, 429} <= set(first)
-    assert _statuses(faults, seed=8) != first
+    assert _statuses(start_fake, faults, seed=8) != first
 
 
-def test_fault_kinds(fake_coda_factory: Factory, api: requests.Session) -> None:
-    fake = fake_coda_factory(
+def test_fault_kinds(start_fake: StartFake, api: requests.Session) -> None:
+    fake = start_fake(
         faults=[
             Fault("status", path_re="/whoami$", status=502, times=1),
             Fault("429", path_re="/whoami$", times=1, retry_after=2),
@@ -606,18 +605,18 @@ def test_fault_kinds(fake_coda_factory: Factory, api: requests.Session) -> None:
 
 
 def test_fault_after_lets_matching_requests_through_first(
-    fake_coda_factory: Factory, api: requests.Session
+    start_fake: StartFake, api: requests.Session
 ) -> None:
     """`after`: a fault in the middle of a run, e.g. a token revoked after N requests."""
-    fake = fake_coda_factory(faults=[Fault("status", path_re="/whoami$", status=401, after=2)])
+    fake = start_fake(faults=[Fault("status", path_re="/whoami$", status=401, after=2)])
     assert api.get(f"{fake.url}/docs").status_code == 200  # not matching: not counted
     codes = [api.get(f"{fake.url}/whoami").status_code for _ in range(4)]
     assert codes == [200, 200, 401, 401]
     assert fake.fault_hits == [2]
 
 
-def test_export_and_link_faults(fake_coda_factory: Factory, api: requests.Session) -> None:
-    fake = fake_coda_factory(
+def test_export_and_link_faults(start_fake: StartFake, api: requests.Session) -> None:
+    fake = start_fake(
         first_poll_404=False,
         faults=[
             Fault("export_stuck", times=2),

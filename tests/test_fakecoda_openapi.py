@@ -36,13 +36,13 @@ from referencing.jsonschema import DRAFT4
 import fakecoda
 from fakecoda import (
     FakeCoda,
-    FakeConfig,
     Limit,
     RateLimits,
     Workspace,
     build_demo_workspace,
     build_test_workspace,
 )
+from tests.fakes import StartFake
 
 SPEC_PATH = Path(fakecoda.__file__).parent / "openapi.json"
 SPEC_SHA256 = "ea24ab9a1d6310b2e0c0eaab82d61337bf1d7ac971e5b72aee2af99f7d4b2779"
@@ -209,8 +209,8 @@ def spec() -> Spec:
 
 
 @pytest.fixture(scope="module")
-def test_fake() -> Iterator[FakeCoda]:
-    with FakeCoda(build_test_workspace(seed=0), FakeConfig(token=TOKEN, page_clamp=3)) as fake:
+def test_fake(start_module_fake: StartFake) -> Iterator[FakeCoda]:
+    with start_module_fake(build_test_workspace(seed=0), token=TOKEN, page_clamp=3) as fake:
         yield fake
 
 
@@ -354,9 +354,9 @@ def test_rows_of_every_table(
             assert spec.check(delta, ROWS)["items"] == []
 
 
-def test_rows_of_the_demo_workspace_in_rich(spec: Spec) -> None:
+def test_rows_of_the_demo_workspace_in_rich(start_fake: StartFake, spec: Spec) -> None:
     ws = build_demo_workspace()
-    with FakeCoda(ws, FakeConfig(token=TOKEN, page_clamp=100)) as fake, requests.Session() as s:
+    with start_fake(ws, token=TOKEN, page_clamp=100) as fake, requests.Session() as s:
         s.headers["Authorization"] = f"Bearer {TOKEN}"
         for doc, table in ws.iter_tables():
             url = f"{fake.url}/docs/{doc.id}/tables/{table.id}/rows"
@@ -378,10 +378,10 @@ def test_export_flow(spec: Spec, api: requests.Session, test_fake: FakeCoda) -> 
         assert done["status"] == ("failed" if page.export_fails else "complete")
 
 
-def test_export_in_progress(spec: Spec) -> None:
+def test_export_in_progress(start_fake: StartFake, spec: Spec) -> None:
     ws = build_test_workspace(seed=0)
-    config = FakeConfig(token=TOKEN, export_seconds=60, first_poll_404=False)
-    with FakeCoda(ws, config) as fake, requests.Session() as s:
+    config = {"export_seconds": 60, "first_poll_404": False}
+    with start_fake(ws, token=TOKEN, **config) as fake, requests.Session() as s:
         s.headers["Authorization"] = f"Bearer {TOKEN}"
         doc, page = ws.tagged("page.launch")
         url = f"{fake.url}/docs/{doc.id}/pages/{page.id}/export"
@@ -427,9 +427,9 @@ def test_error_bodies(spec: Spec, api: requests.Session, test_fake: FakeCoda) ->
     assert spec.check(not_latest, ROWS)["message"] == "Doc is not yet up to date."
 
 
-def test_gone_page_is_a_410(spec: Spec) -> None:
+def test_gone_page_is_a_410(start_fake: StartFake, spec: Spec) -> None:
     ws = build_test_workspace(seed=0)
-    with FakeCoda(ws, FakeConfig(token=TOKEN)) as fake, requests.Session() as s:
+    with start_fake(ws, token=TOKEN) as fake, requests.Session() as s:
         s.headers["Authorization"] = f"Bearer {TOKEN}"
         doc, page = ws.tagged("page.deepest")
         ws.delete_page(doc.id, page.id)
@@ -438,10 +438,10 @@ def test_gone_page_is_a_410(spec: Spec) -> None:
         spec.check(gone, PAGE)
 
 
-def test_rate_limited_is_a_429(spec: Spec) -> None:
+def test_rate_limited_is_a_429(start_fake: StartFake, spec: Spec) -> None:
     limits = RateLimits(read=Limit(1, 60.0))
     with (
-        FakeCoda(build_test_workspace(seed=0), FakeConfig(token=TOKEN, rate_limits=limits)) as fake,
+        start_fake(build_test_workspace(seed=0), token=TOKEN, rate_limits=limits) as fake,
         requests.Session() as s,
     ):
         s.headers["Authorization"] = f"Bearer {TOKEN}"

@@ -1,26 +1,37 @@
 """singer-sdk's own tap test suite, run against the fake Coda API on loopback.
 
-The suite instantiates the tap while pytest collects, so the fake starts at import.
+The suite builds its test class (and instantiates the tap, which sends no request) while
+pytest collects; the fake starts only when the class's tests run, in `runner` below, which
+points the shared config at it before the suite's one sync.
 """
 
 from __future__ import annotations
 
-import atexit
+import typing as t
 
+import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
+from singer_sdk.testing.runners import TapTestRunner
 
-from fakecoda import FakeCoda, FakeConfig, build_test_workspace
+from fakecoda import build_test_workspace
 from tap_coda.tap import TapCoda
+from tests.fakes import StartFake
 from tests.helpers import FAST_TAP
 
 TOKEN = "fake-token-sdk-suite-77"
+#: Read by the suite when it runs; `api_url` is set once the fake listens.
+CONFIG: dict[str, t.Any] = {"api_url": None, "api_token": TOKEN, "include_shared": True, **FAST_TAP}
+SUITE = SuiteConfig(max_records_limit=40)
 
-_fake = FakeCoda(build_test_workspace(seed=1), FakeConfig(token=TOKEN, page_clamp=5))
-_fake.__enter__()
-atexit.register(_fake.__exit__, None, None, None)
+_SuiteBase = get_tap_test_class(TapCoda, config=CONFIG, suite_config=SUITE)
 
-TestTapCoda = get_tap_test_class(
-    TapCoda,
-    config={"api_url": _fake.url, "api_token": TOKEN, "include_shared": True, **FAST_TAP},
-    suite_config=SuiteConfig(max_records_limit=40),
-)
+
+class TestTapCoda(_SuiteBase):  # type: ignore[misc, valid-type]
+    @pytest.fixture(scope="class")
+    @classmethod
+    def runner(cls, start_module_fake: StartFake) -> TapTestRunner:
+        fake = start_module_fake(build_test_workspace(seed=1), token=TOKEN, page_clamp=5)
+        CONFIG["api_url"] = fake.url
+        runner = TapTestRunner(TapCoda, config=CONFIG, suite_config=SUITE, parse_env_config=True)
+        runner.sync_all()
+        return runner

@@ -20,12 +20,11 @@ import pytest
 
 from fakecoda import (
     FakeCoda,
-    FakeConfig,
     Fault,
     build_demo_workspace,
     build_test_workspace,
 )
-from tests.e2e.conftest import (
+from tests.e2e.backup_cli import (
     FAST_TAP_SETTINGS,
     TOKEN,
     Result,
@@ -116,9 +115,11 @@ def assert_one_clear_error(result: Result, *fragments: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Result, list]:
+def full_run(
+    start_module_fake: StartFake, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Workspace, Result, list]:
     ws = build_test_workspace()
-    with FakeCoda(ws, FakeConfig(token=TOKEN, export_seconds=0, first_poll_404=True)) as fake:
+    with start_module_fake(ws, token=TOKEN, export_seconds=0, first_poll_404=True) as fake:
         result = run_coda_backup(output=tmp_path_factory.mktemp("full") / "backups", fake=fake)
         return ws, result, list(fake.log)
 

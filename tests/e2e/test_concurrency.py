@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fakecoda import FakeCoda, FakeConfig, build_test_workspace
+from fakecoda import FakeCoda, build_test_workspace
 from tap_coda.tap import DEFAULT_CONCURRENCY
+from tests.fakes import StartFake
 from tests.helpers import FAST_TAP, run_tap
 
 TOKEN = "fake-token-concurrency-31"
@@ -42,8 +43,10 @@ def normalized_stdout(fake: FakeCoda, tmp_path: Path, concurrency: int) -> list[
     return lines
 
 
-def test_concurrent_run_emits_exactly_what_a_sequential_run_emits(tmp_path: Path) -> None:
-    with FakeCoda(build_test_workspace(seed=3), FakeConfig(token=TOKEN, page_clamp=3)) as fake:
+def test_concurrent_run_emits_exactly_what_a_sequential_run_emits(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
+    with start_fake(build_test_workspace(seed=3), token=TOKEN, page_clamp=3) as fake:
         sequential = (
             normalized_stdout(fake, tmp_path / "one", 1)
             if (tmp_path / "one").mkdir() is None

@@ -6,15 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from fakecoda import FakeCoda, FakeConfig, build_demo_workspace
+from fakecoda import build_demo_workspace
+from tests.fakes import StartFake
 from tests.helpers import FAST_TAP, run_pipe
 
 TOKEN = "fake-token-dry-run-pipe-4c"
 
 
 @pytest.mark.parametrize("formats", [["markdown"], []], ids=["pages", "tables-only"])
-def test_a_dry_run_piped_into_target_files_is_refused(tmp_path: Path, formats: list) -> None:
-    with FakeCoda(build_demo_workspace(), FakeConfig(token=TOKEN)) as fake:
+def test_a_dry_run_piped_into_target_files_is_refused(
+    start_fake: StartFake, tmp_path: Path, formats: list
+) -> None:
+    with start_fake(build_demo_workspace(), token=TOKEN) as fake:
         output = tmp_path / "backups"
         result = run_pipe(
             {**FAST_TAP, "api_url": fake.url, "dry_run": True, "page_formats": formats},

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from fakecoda import FakeCoda, FakeConfig, Fault, build_demo_workspace, build_test_workspace
-from tests.e2e.conftest import run_coda_backup
-from tests.e2e.test_backup_tree import listed_docs
+from fakecoda import FakeCoda, Fault, build_demo_workspace, build_test_workspace
+from tests.e2e.backup_cli import run_coda_backup
+from tests.e2e.tree import listed_docs
 from tests.e2e.truth import Tree, baseline_failures, check_portable_tree, check_run
+from tests.fakes import StartFake
 from tests.helpers import FAST_TAP, PipeResult, run_pipe
 
 if t.TYPE_CHECKING:
@@ -67,11 +68,16 @@ class Run:
 
 
 def run_faulty(
-    root: Path, ws: Workspace, faults: list[Fault], tap: dict[str, t.Any] | None = None, **cfg
+    start: StartFake,
+    root: Path,
+    ws: Workspace,
+    faults: list[Fault],
+    tap: dict[str, t.Any] | None = None,
+    **cfg,
 ) -> Run:
     """One `tap-coda | tee | target-files` run against a fake with these faults."""
     output = root / "backups"
-    with FakeCoda(ws, FakeConfig(token=TOKEN, faults=faults, seed=7, **cfg)) as fake:
+    with start(ws, token=TOKEN, faults=faults, seed=7, **cfg) as fake:
         url = fake.url
         result = run_pipe(
             {"api_url": fake.url, **TAP, **(tap or {})},
@@ -203,9 +209,11 @@ TRANSIENT: dict[str, tuple[list[Fault], dict[str, t.Any]]] = {
 
 
 @pytest.mark.parametrize("name", list(TRANSIENT))
-def test_transient_faults_leave_a_complete_backup(name: str, tmp_path: Path) -> None:
+def test_transient_faults_leave_a_complete_backup(
+    start_fake: StartFake, name: str, tmp_path: Path
+) -> None:
     faults, tap = TRANSIENT[name]
-    run = run_faulty(tmp_path, build_test_workspace(0), faults, tap)
+    run = run_faulty(start_fake, tmp_path, build_test_workspace(0), faults, tap)
     assert_fired(run, faults)
     check(run, {})
     if name == "429 with Retry-After":  # waited as asked, not by its own backoff
@@ -215,7 +223,9 @@ def test_transient_faults_leave_a_complete_backup(name: str, tmp_path: Path) -> 
 # -- faults that outlast the retries: recorded, the run goes on ----------------------------
 
 
-def test_objects_that_keep_failing_are_recorded_with_their_status(tmp_path: Path) -> None:
+def test_objects_that_keep_failing_are_recorded_with_their_status(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
     ws = build_test_workspace(0)
     _, people = path_of(ws, "table.people")
     _, events = path_of(ws, "table.events")
@@ -231,7 +241,7 @@ def test_objects_that_keep_failing_are_recorded_with_their_status(tmp_path: Path
         Fault("status", path_re=rf"/pages/{q3}/export$", method="POST", status=410),
         Fault("status", path_re=rf"/pages/{deepest}/export/", status=404),  # never replicates
     ]
-    run = run_faulty(tmp_path, ws, faults)
+    run = run_faulty(start_fake, tmp_path, ws, faults)
     failures = check(
         run,
         {
@@ -249,7 +259,9 @@ def test_objects_that_keep_failing_are_recorded_with_their_status(tmp_path: Path
     assert failures[("table", ws.tagged("table.people")[1].id)]["attempts"] == 1
 
 
-def test_export_stuck_or_failing_and_dead_links_for_ever(tmp_path: Path) -> None:
+def test_export_stuck_or_failing_and_dead_links_for_ever(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
     ws = build_test_workspace(0)
     _, launch = path_of(ws, "page.launch")
     _, timeline = path_of(ws, "page.timeline")
@@ -261,7 +273,7 @@ def test_export_stuck_or_failing_and_dead_links_for_ever(tmp_path: Path) -> None
         Fault("dead_link_403", path_re=rf"^/blobs/.*/{dotdot}/"),
         Fault("dead_link_200", path_re=rf"^/blobs/.*/{nfc}/"),
     ]
-    run = run_faulty(tmp_path, ws, faults, {"export_timeout": 1})
+    run = run_faulty(start_fake, tmp_path, ws, faults, {"export_timeout": 1})
     failures = check(
         run,
         {
@@ -278,11 +290,11 @@ def test_export_stuck_or_failing_and_dead_links_for_ever(tmp_path: Path) -> None
     assert "export failed" in failures[("page_content", ws.tagged("page.timeline")[1].id)]["error"]
 
 
-def test_doc_stale_for_ever_is_retried_then_recorded(tmp_path: Path) -> None:
+def test_doc_stale_for_ever_is_retried_then_recorded(start_fake: StartFake, tmp_path: Path) -> None:
     ws = build_test_workspace(0)
     wide = ws.doc(ws.tags["doc.wide"])
     faults = [Fault("stale", path_re=rf"/docs/{re.escape(wide.id)}/")]
-    run = run_faulty(tmp_path, ws, faults, {"strict_latest": True})
+    run = run_faulty(start_fake, tmp_path, ws, faults, {"strict_latest": True})
     failures = check(run, {("pages", wide.id): 400, ("tables", wide.id): 400})
     for key in [("pages", wide.id), ("tables", wide.id)]:
         assert failures[key]["attempts"] == TAP["max_retries"] + 1
@@ -292,20 +304,22 @@ def test_doc_stale_for_ever_is_retried_then_recorded(tmp_path: Path) -> None:
 # -- a token revoked in the middle of a run --------------------------------------------------
 
 
-def test_401_mid_run_stops_cleanly_and_leaves_earlier_runs(tmp_path: Path) -> None:
+def test_401_mid_run_stops_cleanly_and_leaves_earlier_runs(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
     """Decision (docs/RELIABILITY.md): nothing of the broken run is kept. The tap stops at
     the first 401 (exit 1); the target never sees the closing `failures` stream, so its
     partial folder is removed and no state is written; coda-backup says why in one line."""
     ws = build_demo_workspace()
     output = tmp_path / "backups"
     env = {"CODA_BACKUP_TAP_SETTINGS": json.dumps({**FAST_TAP, "request_timeout": 5})}
-    with FakeCoda(ws, FakeConfig(token=TOKEN)) as fake:
+    with start_fake(ws, token=TOKEN) as fake:
         first = run_coda_backup(output=output, fake=fake, token=TOKEN, env=env)
         assert first.returncode == 0, first.stderr
         requests_per_run = len(fake.log)
     state_before = (output / "state.json").read_bytes()
     revoked = Fault("status", path_re="^/apis/v1/", status=401, after=requests_per_run // 2)
-    with FakeCoda(ws, FakeConfig(token=TOKEN, faults=[revoked])) as fake:
+    with start_fake(ws, token=TOKEN, faults=[revoked]) as fake:
         result = run_coda_backup(output=output, fake=fake, token=TOKEN, env=env)
         assert fake.fault_hits[0] >= 1
         assert fake.count(status=200) > 10  # it was mid-run: much had been read
@@ -321,7 +335,7 @@ def test_401_mid_run_stops_cleanly_and_leaves_earlier_runs(tmp_path: Path) -> No
         )
 
     # The same through a shell pipe: both exit 1, nothing promoted, no partial left.
-    with FakeCoda(ws, FakeConfig(token=TOKEN, faults=[revoked])) as fake:
+    with start_fake(ws, token=TOKEN, faults=[revoked]) as fake:
         piped = run_pipe(
             {"api_url": fake.url, **FAST_TAP},
             {"output_dir": str(output)},
@@ -340,7 +354,9 @@ def test_401_mid_run_stops_cleanly_and_leaves_earlier_runs(tmp_path: Path) -> No
 # -- one in five requests fails -------------------------------------------------------------
 
 
-def test_a_fifth_of_all_requests_failing_still_gives_a_complete_backup(tmp_path: Path) -> None:
+def test_a_fifth_of_all_requests_failing_still_gives_a_complete_backup(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
     """Every request (API and downloads) has a ~20 % chance of a 429, 502, 503 or reset;
     with enough retries the backup is the ground truth, and only Coda's own refusals are
     failures. Run through coda-backup at debug level: the token is in no log line."""
@@ -354,7 +370,7 @@ def test_a_fifth_of_all_requests_failing_still_gives_a_complete_backup(tmp_path:
     output = tmp_path / "backups"
     settings = {**TAP, "max_retries": 15, "backoff_base_seconds": 0.001}
     env = {"CODA_BACKUP_TAP_SETTINGS": json.dumps(settings)}
-    with FakeCoda(ws, FakeConfig(token=TOKEN, faults=faults, seed=11)) as fake:
+    with start_fake(ws, token=TOKEN, faults=faults, seed=11) as fake:
         result = run_coda_backup(
             "--include-shared",
             "--log-level",
@@ -393,11 +409,11 @@ def modes(root: Path) -> set[tuple[str, int]]:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
-def test_run_folders_are_private_unless_relaxed(tmp_path: Path) -> None:
+def test_run_folders_are_private_unless_relaxed(start_fake: StartFake, tmp_path: Path) -> None:
     ws = build_demo_workspace()
     old_umask = os.umask(0o022)
     try:
-        with FakeCoda(ws, FakeConfig(token=TOKEN)) as fake:
+        with start_fake(ws, token=TOKEN) as fake:
             tap = {"api_url": fake.url, **FAST_TAP}
             private = tmp_path / "private"
             run_pipe(tap, {"output_dir": str(private)}, tmp_path / "w1", token=TOKEN).check()
@@ -416,11 +432,11 @@ def test_run_folders_are_private_unless_relaxed(tmp_path: Path) -> None:
     assert_no_token_anywhere(tmp_path)
 
 
-def test_a_token_that_cannot_be_sent_is_never_shown(tmp_path: Path) -> None:
+def test_a_token_that_cannot_be_sent_is_never_shown(start_fake: StartFake, tmp_path: Path) -> None:
     """http.client refuses a header with a line break and quotes it, token included, in
     its error: tap-coda redacts it and stops with one line."""
     token = "tok-FAULTS\nsEcReT-line-2-5e8a1d27"
-    with FakeCoda(build_demo_workspace(), FakeConfig(token=TOKEN)) as fake:
+    with start_fake(build_demo_workspace(), token=TOKEN) as fake:
         result = run_coda_backup(output=tmp_path / "b", fake=fake, token=token)
         assert not fake.log  # refused before anything was sent
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -464,15 +480,17 @@ def one_error_line(text: str) -> str:
     return lines[0]
 
 
-def test_full_disk_and_read_only_folder_give_one_line(small_disk: Path, tmp_path: Path) -> None:
+def test_full_disk_and_read_only_folder_give_one_line(
+    start_fake: StartFake, small_disk: Path, tmp_path: Path
+) -> None:
     output = small_disk / "backups"
-    with FakeCoda(build_demo_workspace(), FakeConfig(token=TOKEN)) as fake:
+    with start_fake(build_demo_workspace(), token=TOKEN) as fake:
         first = run_coda_backup(output=output, fake=fake, token=TOKEN)
         assert first.returncode == 0, first.stderr
     before = sorted(p.name for p in output.iterdir())
     state_before = (output / "state.json").read_bytes()
 
-    with FakeCoda(build_test_workspace(0), FakeConfig(token=TOKEN)) as fake:
+    with start_fake(build_test_workspace(0), token=TOKEN) as fake:
         full = run_coda_backup("--include-shared", output=output, fake=fake, token=TOKEN)
     assert full.returncode == 1
     line = one_error_line(full.stderr)
@@ -483,7 +501,7 @@ def test_full_disk_and_read_only_folder_give_one_line(small_disk: Path, tmp_path
     assert full.latest == first.latest
 
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    with FakeCoda(build_demo_workspace(), FakeConfig(token=TOKEN)) as fake:
+    with start_fake(build_demo_workspace(), token=TOKEN) as fake:
         piped = run_pipe(
             {"api_url": fake.url, **FAST_TAP},
             {"output_dir": str(output)},

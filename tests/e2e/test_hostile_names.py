@@ -18,8 +18,9 @@ import unicodedata
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from fakecoda import FakeCoda, FakeConfig, build_named_workspace
+from fakecoda import build_named_workspace
 from tests.e2e.truth import Tree, check_portable_tree, check_run
+from tests.fakes import StartFake
 from tests.helpers import FAST_TAP, run_pipe
 
 TOKEN = "tok-NAMES-sEcReT-0c7d93e4"
@@ -126,7 +127,8 @@ EVERYTHING_AT_ONCE = {
     column_names=name_sets(1, 3),
 )
 @example(**EVERYTHING_AT_ONCE)
-def test_hostile_names_are_backed_up_without_clashes(
+def test_hostile_names_are_backed_up_without_clashes(  # noqa: PLR0917 (fixtures + @given)
+    start_module_fake: StartFake,  # module scope: Hypothesis refuses per-test fixtures
     tmp_path_factory: t.Any,
     doc_names: list[str],
     page_names: list[str],
@@ -136,7 +138,7 @@ def test_hostile_names_are_backed_up_without_clashes(
     root = tmp_path_factory.mktemp("names")
     ws = build_named_workspace(doc_names, page_names, table_names, column_names)
     output = root / "backups"
-    with FakeCoda(ws, FakeConfig(token=TOKEN)) as fake:
+    with start_module_fake(ws, token=TOKEN) as fake:
         result = run_pipe(
             {"api_url": fake.url, **FAST_TAP}, {"output_dir": str(output)}, root / "w", token=TOKEN
         )

@@ -28,10 +28,11 @@ from pathlib import Path
 
 import pytest
 
-from fakecoda import FakeCoda, FakeConfig, Fault, Workspace
+from fakecoda import FakeCoda, Fault, Workspace
 from fakecoda.builders import BUILD_START, TEXT, Builder, fmt, select
 from fakecoda.workspace import FakeClock
-from tests.e2e.conftest import run_coda_backup
+from tests.e2e.backup_cli import run_coda_backup
+from tests.fakes import StartFake
 from tests.helpers import FAST_TAP, PipeResult, run_pipe
 
 if t.TYPE_CHECKING:
@@ -293,8 +294,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(ws: Workspace, port: int) -> FakeCoda:
-    return FakeCoda(ws, FakeConfig(token=TOKEN, page_clamp=3), port=port)
+def serve(start: StartFake, ws: Workspace, port: int) -> FakeCoda:
+    """`ws` at a fixed port: a run's state and tree embed the API URL, so the incremental
+    run must see the baseline's."""
+    return start(ws, token=TOKEN, page_clamp=3, port=port)
 
 
 def tap_config(fake: FakeCoda) -> dict[str, t.Any]:
@@ -327,10 +330,10 @@ class Baseline:
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
+def baseline(start_module_fake: StartFake, tmp_path_factory: pytest.TempPathFactory) -> Baseline:
     root = tmp_path_factory.mktemp("baseline")
     port = free_port()
-    with serve(small_workspace(), port) as fake:
+    with serve(start_module_fake, small_workspace(), port) as fake:
         result = backup(fake, root / "backups", root / "work", tee=True)
     assert result.tap_output is not None
     syncs = result.tap_output.of("table_syncs")
@@ -437,10 +440,10 @@ def rows_requests(log: list[LogEntry]) -> list[LogEntry]:
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_incremental_run_equals_a_fresh_full_run(
-    scenario: str, baseline: Baseline, tmp_path: Path
+    start_fake: StartFake, scenario: str, baseline: Baseline, tmp_path: Path
 ) -> None:
     ws = small_workspace()
-    with serve(ws, baseline.port) as fake:
+    with serve(start_fake, ws, baseline.port) as fake:
         output = tmp_path / "incremental"
         shutil.copytree(baseline.output, output, symlinks=True)
         before = page_facts(ws)
@@ -512,11 +515,13 @@ def test_incremental_run_equals_a_fresh_full_run(
         assert [e.status for e in refused] == [400]
 
 
-def test_state_of_another_output_folder_means_a_full_run(tmp_path: Path) -> None:
+def test_state_of_another_output_folder_means_a_full_run(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
     """coda-backup --incremental with a state.json copied from another backup folder: the
     state belongs to no run of this folder, so the run is a full one, said in one line."""
     ws = small_workspace()
-    with serve(ws, free_port()) as fake:
+    with serve(start_fake, ws, free_port()) as fake:
         elsewhere, here = tmp_path / "elsewhere", tmp_path / "here"
         first = run_coda_backup(output=elsewhere, fake=fake, token=TOKEN)
         assert first.returncode == 3, first.stderr  # the embed page cannot export
@@ -550,13 +555,13 @@ def test_state_of_another_output_folder_means_a_full_run(tmp_path: Path) -> None
 
 
 def test_incremental_runs_chain_on_the_state_each_one_prints(
-    baseline: Baseline, tmp_path: Path
+    start_fake: StartFake, baseline: Baseline, tmp_path: Path
 ) -> None:
     """The state an incremental run prints is whole: the next run builds on it (its sync
     tokens, its page bookmarks), not on the full run before it."""
     ws = small_workspace()
     tasks = obj(ws, "table.tasks")
-    with serve(ws, baseline.port) as fake:
+    with serve(start_fake, ws, baseline.port) as fake:
         output = tmp_path / "chain"
         shutil.copytree(baseline.output, output, symlinks=True)
         edit_row(ws)
@@ -586,7 +591,7 @@ def test_incremental_runs_chain_on_the_state_each_one_prints(
 
 
 def test_a_changed_tables_page_is_exported_ahead_and_dropped_if_its_rows_fail(
-    baseline: Baseline, tmp_path: Path
+    start_fake: StartFake, baseline: Baseline, tmp_path: Path
 ) -> None:
     """The export of a page holding a changed table starts as soon as the table's
     `getTable` shows the change, before its rows are read (tap_coda/pipeline.py). Here the
@@ -597,10 +602,9 @@ def test_a_changed_tables_page_is_exported_ahead_and_dropped_if_its_rows_fail(
     glossary = obj(ws, "table.glossary")
     page_key = (doc_of(ws, "page.glossary"), obj(ws, "page.glossary").id)
     fault = Fault("status", path_re=f"/tables/{glossary.id}/rows", method="GET", status=403)
-    config = FakeConfig(token=TOKEN, page_clamp=3, faults=[fault])
     output = tmp_path / "incremental"
     shutil.copytree(baseline.output, output, symlinks=True)
-    with FakeCoda(ws, config, port=baseline.port) as fake:
+    with start_fake(ws, token=TOKEN, page_clamp=3, faults=[fault], port=baseline.port) as fake:
         target = {"output_dir": str(output), "fsync": False}
         result = run_pipe(
             tap_config(fake), target, tmp_path / "w", token=TOKEN, state=baseline.state, tee=True

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from fakecoda import build_demo_workspace
-from tests.e2e.conftest import REPO_ROOT, TOKEN, Result, clean_env, console_script
+from tests.e2e.backup_cli import REPO_ROOT, TOKEN, Result, clean_env, console_script
 from tests.e2e.truth import Tree, check_run
 
 if t.TYPE_CHECKING:

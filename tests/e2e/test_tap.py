@@ -12,16 +12,17 @@ from typing import Any
 
 import pytest
 
-from fakecoda import FakeCoda, FakeConfig, build_test_workspace
+from fakecoda import FakeCoda, build_test_workspace
 from fakecoda.render import export_content
+from tests.fakes import StartFake
 from tests.helpers import FAST_TAP, SingerOutput, run_tap
 
 TOKEN = "fake-token-e2e-5f1c9a"
 
 
 @pytest.fixture(scope="module")
-def fake() -> FakeCoda:
-    with FakeCoda(build_test_workspace(seed=0), FakeConfig(token=TOKEN, page_clamp=3)) as server:
+def fake(start_module_fake: StartFake) -> FakeCoda:
+    with start_module_fake(build_test_workspace(seed=0), token=TOKEN, page_clamp=3) as server:
         yield server
 
 

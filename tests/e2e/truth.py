@@ -6,7 +6,7 @@ page (per format) and table the API lists is either in the run folder byte for b
 `summary.json`'s `failures` — never missing silently. And whatever file is there is never
 corrupt: even a table whose rows failed part-way holds only true rows, in order.
 
-Paths are found with the helpers of `test_backup_tree.py` (an object's entry is
+Paths are found with the helpers of `tree.py` (an object's entry is
 `{readable}__{id}`, a subpage lives in its parent's stem folder).
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from fakecoda.render import export_content
 from target_files import layout
-from tests.e2e.test_backup_tree import (
+from tests.e2e.tree import (
     FORMATS,
     assert_csv_row,
     check_header,
