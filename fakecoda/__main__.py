@@ -11,6 +11,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 from fakecoda.builders import (
     build_bench_workspace,
@@ -19,10 +20,12 @@ from fakecoda.builders import (
 )
 from fakecoda.ratelimit import RateLimits
 from fakecoda.server import FakeCoda, FakeConfig
+from fakecoda.workspace import Workspace
 
 logger = logging.getLogger("fakecoda")
 
-WORKSPACES = {
+#: Each builder takes `seed=`.
+WORKSPACES: dict[str, Callable[..., Workspace]] = {
     "demo": build_demo_workspace,
     "test": build_test_workspace,
     "bench": build_bench_workspace,

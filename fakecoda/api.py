@@ -399,7 +399,7 @@ class CodaApi:
         """Rows of a listing (delta, query, sort applied) and every row's table index."""
         cache = self._cache(doc, table)
         sel_key = ("sel", p["since"], p["q"], p["sort"])
-        hit = cache.get(sel_key)
+        hit: tuple[list[Row], dict[str, int]] | None = cache.get(sel_key)
         if hit is not None:
             return hit
         all_rows = self.ws.rows_of(doc, table)
@@ -429,7 +429,7 @@ class CodaApi:
         """The rendered `items` of one rows page, cached until the table changes."""
         cache = self._cache(doc, table)
         key = ("items", p["since"], p["q"], p["sort"], p["f"], p["names"], page.offset, page.limit)
-        hit = cache.get(key)
+        hit: tuple[bytes, bool] | None = cache.get(key)
         if hit is not None:
             return hit
         rows, positions = self._selection(doc, table, p)

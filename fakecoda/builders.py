@@ -155,7 +155,7 @@ class Builder:
         ts = self.tick()
         cols = []
         for spec in columns:
-            formula = spec[2] if len(spec) == 3 else None  # type: ignore[misc]
+            formula = spec[2] if len(spec) == 3 else None
             cols.append(
                 Column(
                     id=self.id("c-"),

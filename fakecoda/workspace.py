@@ -176,7 +176,8 @@ class Workspace:
         for doc in self.docs:
             if doc.id == object_id:
                 return doc, doc
-            for obj in itertools.chain(doc.pages, doc.tables):
+            objects: Iterable[Page | Table] = itertools.chain(doc.pages, doc.tables)
+            for obj in objects:
                 if obj.id == object_id:
                     return doc, obj
         raise KeyError(object_id)
@@ -256,11 +257,13 @@ class Workspace:
 
     # ---- API JSON (render module) -----------------------------------------------------------
 
-    def _resolve(self, doc: Doc | str, obj: Any, kind: str) -> tuple[Doc, Any]:
+    def _page_of(self, doc: Doc | str, page: Page | str) -> tuple[Doc, Page]:
         doc = self.doc(doc) if isinstance(doc, str) else doc
-        if isinstance(obj, str):
-            obj = self.page(doc.id, obj) if kind == "page" else self.table(doc.id, obj)
-        return doc, obj
+        return doc, self.page(doc.id, page) if isinstance(page, str) else page
+
+    def _table_of(self, doc: Doc | str, table: Table | str) -> tuple[Doc, Table]:
+        doc = self.doc(doc) if isinstance(doc, str) else doc
+        return doc, self.table(doc.id, table) if isinstance(table, str) else table
 
     def api_user(self, base: str = render.DEFAULT_BASE) -> dict[str, Any]:
         return render.user_json(self, base)
@@ -271,19 +274,19 @@ class Workspace:
     def api_page(
         self, doc: Doc | str, page: Page | str, base: str = render.DEFAULT_BASE
     ) -> dict[str, Any]:
-        doc, page = self._resolve(doc, page, "page")
+        doc, page = self._page_of(doc, page)
         return render.page_json(self, doc, page, base)
 
     def api_table_ref(
         self, doc: Doc | str, table: Table | str, base: str = render.DEFAULT_BASE
     ) -> dict[str, Any]:
-        doc, table = self._resolve(doc, table, "table")
+        doc, table = self._table_of(doc, table)
         return render.table_ref(self, doc, table, base)
 
     def api_table(
         self, doc: Doc | str, table: Table | str, base: str = render.DEFAULT_BASE
     ) -> dict[str, Any]:
-        doc, table = self._resolve(doc, table, "table")
+        doc, table = self._table_of(doc, table)
         return render.table_json(self, doc, table, base)
 
     def api_column(
@@ -293,7 +296,7 @@ class Workspace:
         column: Column | str,
         base: str = render.DEFAULT_BASE,
     ) -> dict[str, Any]:
-        doc, table = self._resolve(doc, table, "table")
+        doc, table = self._table_of(doc, table)
         if isinstance(column, str):
             column = next(c for c in table.columns if c.id == column)
         return render.column_json(self, doc, table, column, base)
@@ -306,7 +309,7 @@ class Workspace:
         value_format: str = "simpleWithArrays",
         base: str = render.DEFAULT_BASE,
     ) -> dict[str, Any]:
-        doc, table = self._resolve(doc, table, "table")
+        doc, table = self._table_of(doc, table)
         rows = self.rows_of(doc, table)
         row_id = row if isinstance(row, str) else row.id
         index = next(i for i, r in enumerate(rows) if r.id == row_id)
@@ -318,19 +321,18 @@ class Workspace:
         self, doc: Doc | str, page: Page | str, output_format: str = "markdown"
     ) -> str:
         """What an export of the page yields now: its canvas plus the tables on it."""
-        doc, page = self._resolve(doc, page, "page")
+        doc, page = self._page_of(doc, page)
         return render.export_content(self, doc, page, output_format)
 
     # ---- mutations ------------------------------------------------------------------------
 
     def _new_id(self, prefix: str) -> str:
-        taken = self._minted | {
-            obj.id
-            for doc in self.docs
-            for obj in itertools.chain(
-                [doc], doc.pages, doc.tables, *(t.columns for t in doc.tables)
-            )
-        }
+        taken = self._minted | {doc.id for doc in self.docs}
+        for doc in self.docs:
+            taken.update(p.id for p in doc.pages)
+            for table in doc.tables:
+                taken.add(table.id)
+                taken.update(c.id for c in table.columns)
         for n in itertools.count(len(taken) + 1):
             candidate = f"{prefix}m{n:09d}"
             if candidate not in taken:
