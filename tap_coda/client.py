@@ -2,7 +2,7 @@
 
 This is the one room for HTTP and rate limits. Every request of the tap, listed or ad hoc
 (export start, export polls, `getTable`), goes through `CodaStream.call`/`request_records`,
-so it is paced by the process-wide `RateLimits`, retried by singer-sdk's backoff decorator
+so it is paced by the run's `RateLimits` (pacing.py), retried by singer-sdk's backoff decorator
 and classified by `validate_response`. Blob downloads are the one exception: they go to a
 signed URL on another host and must never carry the token (see `download_blob`).
 """
@@ -17,7 +17,6 @@ from http import HTTPStatus
 from urllib.parse import urlparse
 
 import requests
-from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate
 from singer_sdk import RESTStream
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
@@ -38,13 +37,6 @@ if t.TYPE_CHECKING:
     from tap_coda.ledger import RunLedger
     from tap_coda.services import Services
 
-#: Coda's published limits, per user, in requests per 6 seconds (NOTES.md §9).
-DEFAULT_RATE_LIMITS = {"read": 100, "write": 10, "list_docs": 4}
-RATE_WINDOW_SECONDS = 6
-#: Coda counts a request when it arrives, the limiter when it is granted; a request can
-#: wait a moment for a connection in between. Pacing over a slightly longer window keeps
-#: that gap from turning the last request of a window into a 429.
-RATE_WINDOW_MARGIN_SECONDS = 0.15
 #: Waits between retries grow as base * 2**n (jittered; base: `backoff_base_seconds`),
 #: capped: Coda's staff advise tens of seconds to minutes for jobs that keep seeing 429s.
 BACKOFF_CAP_SECONDS = 120.0
@@ -72,30 +64,6 @@ class CodaRequestError(Exception):
 
 class StaleDocError(RetriableAPIError):
     """`X-Coda-Doc-Version: latest` was refused: the doc's snapshot is behind (retried)."""
-
-
-class RateLimits:
-    """One sliding-window limiter per Coda rate class, shared by all requests of the process.
-
-    Pacing before sending keeps a normal run free of 429s; Coda publishes no rate-limit
-    headers, so the client cannot learn the budget from responses.
-    """
-
-    def __init__(
-        self,
-        per_window: t.Mapping[str, int],
-        window_s: float = RATE_WINDOW_SECONDS + RATE_WINDOW_MARGIN_SECONDS,
-    ):
-        self._limiters = {
-            name: Limiter(InMemoryBucket([Rate(count, Duration.SECOND * window_s)]))
-            for name, count in per_window.items()
-            if count > 0
-        }
-
-    def acquire(self, rate_class: str) -> None:
-        limiter = self._limiters.get(rate_class)
-        if limiter is not None:
-            limiter.try_acquire(rate_class)
 
 
 def rate_class_of(method: str, url: str) -> str:

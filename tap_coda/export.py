@@ -40,9 +40,12 @@ def export_page(
     first_wait_s: float = 1.0,
     poll_scale: float = 1.0,
     sleep: t.Callable[[float], None] = time.sleep,
+    clock: t.Callable[[], float] = time.monotonic,
 ) -> str:
-    """Export one page and return its text; raise `CodaRequestError` when it cannot be had."""
-    deadline = time.monotonic() + timeout_s
+    """Export one page and return its text; raise `CodaRequestError` when it cannot be had.
+
+    `sleep` and `clock` are the waits and the deadline's time (tests pass their own)."""
+    deadline = clock() + timeout_s
     base = f"/docs/{doc_id}/pages/{page_id}/export"
     started = json_body(stream.call("POST", base, json={"outputFormat": output_format}))
     request_id = started["id"]
@@ -52,7 +55,7 @@ def export_page(
     refreshes = 0
     polls = 0
     while True:
-        if time.monotonic() > deadline:
+        if clock() > deadline:
             msg = f"export did not finish within {timeout_s:g} s"
             raise CodaRequestError(msg)
         try:

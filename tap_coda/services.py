@@ -8,14 +8,15 @@ members. `pipeline` and `read_ahead` exist only once the docs are listed
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from dataclasses import dataclass, field
 
 import requests
 
-from tap_coda.client import RateLimits
 from tap_coda.export import export_page
 from tap_coda.ledger import RunLedger
+from tap_coda.pacing import RateLimits, build_rate_limits
 
 if t.TYPE_CHECKING:
     from tap_coda.client import CodaStream
@@ -33,7 +34,6 @@ class Services:
     ledger: RunLedger = field(default_factory=RunLedger)
     #: For signed download links: a session that never carries the token.
     blob_session: requests.Session = field(default_factory=requests.Session)
-    rate_limits: RateLimits = field(init=False)
     pipeline: ExportPipeline | None = None
     #: Called with the ids of the docs to back up once they are listed (starts the work
     #: ahead of the sync, `TapCoda.start_pipeline`).
@@ -41,9 +41,24 @@ class Services:
     read_ahead: TableReadAhead | None = None
     #: Whether any request got an answer yet (see tap_coda.reach).
     api_reached: bool = False
+    _pacing: RateLimits | None = field(default=None, init=False, repr=False)
+    _pacing_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.rate_limits = RateLimits(self.settings.rate_limits)
+    @property
+    def rate_limits(self) -> RateLimits:
+        """Pacing, shared with the token's other processes: made at the first request (it
+        needs the token), once, whichever thread asks first."""
+        with self._pacing_lock:
+            if self._pacing is None:
+                settings = self.settings
+                self._pacing = build_rate_limits(
+                    settings.rate_limits,
+                    api_url=settings.api_url,
+                    token=self.api_token(),
+                    shared=settings.shared_pacing,
+                    folder=settings.pacing_dir,
+                )
+            return self._pacing
 
     def export(self, stream: CodaStream, doc_id: str, page_id: str, output_format: str) -> str:
         """One page's export: from the pipeline when it runs, else right here."""

@@ -14,7 +14,7 @@ import jsonschema  # type: ignore[import-untyped]  # singer-sdk brings it, witho
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_coda.client import DEFAULT_RATE_LIMITS
+from tap_coda.pacing import DEFAULT_RATE_LIMITS
 
 TOKEN_ENV = "CODA_API_TOKEN"  # noqa: S105 - a variable name, not a secret
 #: Exports in flight. Their starts are paced at 10 per 6 s, so more workers only reorder
@@ -164,6 +164,20 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         description="GET /docs requests per 6 s (Coda: 4).",
     ),
     th.Property(
+        "shared_pacing",
+        th.BooleanType,
+        default=True,
+        description="Pace together with every tap-coda process of the same token and API on "
+        "this machine (Coda's limits are per user), through a private file in pacing_dir. "
+        "False: this process paces alone.",
+    ),
+    th.Property(
+        "pacing_dir",
+        th.StringType,
+        description="Folder of the shared pacing file (default: $XDG_CACHE_HOME/tap-coda, "
+        "else ~/.cache/tap-coda). The file is named by a hash, never holds the token.",
+    ),
+    th.Property(
         "refetch",
         th.ArrayType(th.StringType),
         default=[],
@@ -221,6 +235,8 @@ class Settings:
     rate_limit_reads: int
     rate_limit_writes: int
     rate_limit_list_docs: int
+    shared_pacing: bool
+    pacing_dir: str | None
     refetch: frozenset[str]
     skips_as_failures: bool
 
