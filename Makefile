@@ -8,13 +8,11 @@ MELTANO_VENV := .venv-meltano
 
 # Modules mypy checks (strict, pyproject [tool.mypy]): those already clean. To be widened to
 # the whole of tap_coda, target_files and coda_backup once their refactors land.
-MYPY_PATHS := fakecoda \
-	tap_coda/__init__.py tap_coda/__main__.py tap_coda/export.py tap_coda/ledger.py \
-	tap_coda/redaction.py \
-	target_files/__init__.py target_files/csvfile.py target_files/fsutil.py \
-	target_files/jsonio.py target_files/layout.py target_files/staging.py \
+MYPY_PATHS := fakecoda tap_coda \
 	coda_backup/__init__.py coda_backup/__main__.py coda_backup/dryrun.py \
-	coda_backup/progress.py coda_backup/report.py coda_backup/state.py
+	coda_backup/progress.py coda_backup/report.py coda_backup/runs.py coda_backup/state.py \
+	target_files/__init__.py target_files/csvfile.py target_files/fsutil.py \
+	target_files/jsonio.py target_files/layout.py target_files/staging.py
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
