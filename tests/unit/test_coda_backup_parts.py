@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -38,17 +37,16 @@ def test_relay_copies_every_byte_and_counts_records() -> None:
     assert counts == {b"rows": 2, b"docs": 1}
 
 
-def test_relay_costs_far_less_than_10_microseconds_a_line(tmp_path: Path) -> None:
+def test_relay_counts_every_line_of_a_long_stream() -> None:
+    """Its cost per line is measured in `python -m benchmarks.micro` (no timed assertion
+    here: a loaded machine or a parallel run would fail it)."""
     row = {"id": "i-abc", "values": {"c-1": "hello", "c-2": 42, "c-3": ["a", "b"]}}
     n = 200_000
     source = io.BufferedReader(io.BytesIO(singer_line("rows", row) * n), 1 << 16)
     with Path(os.devnull).open("wb", buffering=1 << 16) as sink:
         counts: dict[bytes, int] = {}
-        started = time.perf_counter()
         relay(source, sink, counts)
-        per_line = (time.perf_counter() - started) / n
     assert counts == {b"rows": n}
-    assert per_line < 5e-6, f"{per_line * 1e6:.2f} µs per line"
 
 
 def child_log(debug: bool = False) -> tuple[ChildLog, io.StringIO]:
