@@ -63,7 +63,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 break
 
 
-def _is_ours(fixturedef: pytest.FixtureDef) -> bool:  # type: ignore[type-arg]
+def _is_ours(fixturedef: pytest.FixtureDef) -> bool:
     """A fixture defined in this suite or singer-sdk's test classes, not a cheap plugin one."""
     module = getattr(fixturedef.func, "__module__", "") or ""
     return module.startswith(("tests", "singer_sdk")) and fixturedef.argname not in (

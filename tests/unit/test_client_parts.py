@@ -92,8 +92,10 @@ class Script:
     """A stand-in for the stream `export_page` drives: answers from a list, one per call, and
     a clock that moves only when the export sleeps."""
 
-    def __init__(self, answers: list[requests.Response | Exception], blobs: list[bytes]) -> None:
-        self.answers, self.blobs = answers, blobs
+    def __init__(
+        self, answers: t.Sequence[requests.Response | Exception], blobs: list[bytes]
+    ) -> None:
+        self.answers, self.blobs = list(answers), blobs
         self.calls: list[tuple[str, str]] = []
         self.sleeps: list[float] = []
         self.now = 0.0
