@@ -93,3 +93,13 @@ def run_coda_backup(
         check=False,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr, output)
+
+
+def message_lines(stderr: str) -> list[str]:
+    """coda-backup's non-empty stderr lines but its progress lines (printed every few
+    seconds without a terminal, so a run slowed by a busy machine prints some too)."""
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.strip() and not line.startswith("coda-backup: progress:")
+    ]

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from fakecoda import FakeCoda, Fault, build_demo_workspace, build_test_workspace
-from tests.e2e.backup_cli import run_coda_backup
+from tests.e2e.backup_cli import message_lines, run_coda_backup
 from tests.e2e.tree import listed_docs
 from tests.e2e.truth import Tree, baseline_failures, check_portable_tree, check_run
 from tests.fakes import StartFake
@@ -323,7 +323,7 @@ def test_401_mid_run_stops_cleanly_and_leaves_earlier_runs(
         result = run_coda_backup(output=output, fake=fake, token=TOKEN, env=env)
         assert fake.fault_hits[0] >= 1
         assert fake.count(status=200) > 10  # it was mid-run: much had been read
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        lines = message_lines(result.stderr)
         assert result.returncode == 1, result.stderr
         assert len(lines) == 1, result.stderr
         assert lines[0].startswith("coda-backup: error: tap-coda failed: "), lines[0]
@@ -474,7 +474,7 @@ def small_disk(tmp_path: Path) -> t.Iterator[Path]:
 
 
 def one_error_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = message_lines(text)
     assert "Traceback" not in text, text
     assert len(lines) == 1, text
     return lines[0]

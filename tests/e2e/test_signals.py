@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from fakecoda import FakeCoda, build_demo_workspace
-from tests.e2e.backup_cli import clean_env, console_script, run_coda_backup
+from tests.e2e.backup_cli import clean_env, console_script, message_lines, run_coda_backup
 from tests.e2e.tree import listed_docs
 from tests.e2e.truth import Tree, check_run
 from tests.fakes import StartFake
@@ -154,13 +154,7 @@ def test_interrupted_runs_never_damage_latest_and_the_next_run_recovers(
                 assert (output / "state.json").read_bytes() == state_before
                 expected = {"SIGINT": 130, "SIGTERM": 143, "SIGKILL target": 1}[how]
                 assert code == expected, (point, code, stderr)
-                # one line says why; a run slowed past the progress interval (a loaded
-                # machine) has also printed progress lines before it
-                lines = [
-                    line
-                    for line in stderr.splitlines()
-                    if line.strip() and not line.startswith("coda-backup: progress:")
-                ]
+                lines = message_lines(stderr)  # one line says why
                 assert len(lines) == 1, stderr
             else:  # the blow came after promotion: the new run is whole, state may lag
                 assert code in (0, 130, 143), (point, code, stderr)
