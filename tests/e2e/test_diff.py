@@ -9,7 +9,7 @@ import typing as t
 from pathlib import Path
 
 from fakecoda import build_demo_workspace
-from tests.e2e.conftest import run_coda_backup
+from tests.e2e.backup_cli import run_coda_backup
 from tests.snap.runfolders import coda_backup
 
 if t.TYPE_CHECKING:

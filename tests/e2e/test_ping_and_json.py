@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fakecoda import build_demo_workspace
-from tests.e2e.conftest import run_coda_backup
+from tests.e2e.backup_cli import run_coda_backup
 
 if t.TYPE_CHECKING:
     from fakecoda import FakeCoda

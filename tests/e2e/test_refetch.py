@@ -6,7 +6,7 @@ from __future__ import annotations
 import typing as t
 
 from fakecoda import build_demo_workspace
-from tests.e2e.conftest import TOKEN
+from tests.e2e.backup_cli import TOKEN
 from tests.helpers import FAST_TAP, SingerOutput, run_tap
 
 if t.TYPE_CHECKING:

@@ -11,7 +11,7 @@ import subprocess
 import typing as t
 
 from fakecoda import build_demo_workspace
-from tests.e2e.conftest import TOKEN, clean_env, console_script, run_coda_backup
+from tests.e2e.backup_cli import TOKEN, clean_env, console_script, run_coda_backup
 from tests.helpers import FAST_TAP
 
 if t.TYPE_CHECKING:
