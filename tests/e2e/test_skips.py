@@ -13,7 +13,7 @@ import pytest
 
 from fakecoda import build_test_workspace
 from tests.e2e.backup_cli import TOKEN
-from tests.e2e.test_backup_tree import listed_docs
+from tests.e2e.tree import listed_docs
 from tests.e2e.truth import baseline_failures
 from tests.helpers import FAST_TAP, SingerOutput, run_tap
 
