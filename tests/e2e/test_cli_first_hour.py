@@ -12,7 +12,7 @@ import re
 import typing as t
 
 from fakecoda import build_demo_workspace
-from tests.e2e.conftest import Result, run_coda_backup
+from tests.e2e.backup_cli import Result, run_coda_backup
 
 if t.TYPE_CHECKING:
     from pathlib import Path

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fakecoda import build_demo_workspace
-from tests.e2e.conftest import TOKEN, clean_env, console_script
+from tests.e2e.backup_cli import TOKEN, clean_env, console_script
 
 if t.TYPE_CHECKING:
     from fakecoda import FakeCoda

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fakecoda import build_demo_workspace
-from tests.e2e.conftest import FAST_TAP_SETTINGS, REPO_ROOT, TOKEN, clean_env, console_script
+from tests.e2e.backup_cli import FAST_TAP_SETTINGS, REPO_ROOT, TOKEN, clean_env, console_script
 
 if t.TYPE_CHECKING:
     from fakecoda import FakeCoda
