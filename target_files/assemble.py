@@ -38,6 +38,7 @@ class Assembly:
     others: list[dict[str, t.Any]]
     tap_failures: list[dict[str, t.Any]]
     own_failures: list[dict[str, t.Any]] = field(default_factory=list)
+    skips: list[dict[str, t.Any]] = field(default_factory=list)
     docs_found: int = 0
 
     @property
@@ -61,11 +62,12 @@ def build(tree: Tree) -> Assembly:
     invalid = invalid_record_failures(staging)
     outs = [_doc(tree, d, stems[d.doc_id]) for d in docs]
     outs += [_carried_doc(tree, e, stems[str(e.get("id"))]) for e in carried]
-    tap_failures = [{**f, "reported_by": f.get("reported_by", "tap")} for f in staging.failures]
+    tap_records = [{**f, "reported_by": f.get("reported_by", "tap")} for f in staging.failures]
     return Assembly(
         docs=outs,
         others=_others(tree),
-        tap_failures=tap_failures,
+        tap_failures=[f for f in tap_records if not outcomes.is_skip(f)],
+        skips=[f for f in tap_records if outcomes.is_skip(f)],
         own_failures=invalid + outcomes.own_failures(outs),
         docs_found=len(listed_ids | tree.failed.docs),
     )
@@ -86,7 +88,7 @@ def _doc(tree: Tree, doc: DocStage, stem: str) -> DocOutcome:
         "name": record.get("name"),
         "updatedAt": record.get("updatedAt"),
         "path": rel,
-        "status": "failed" if doc.doc_id in tree.failed.docs else "exported",
+        "status": _doc_status(tree, doc.doc_id),
         "source": tree.run_id,
         "pages": [p.entry for p in pages],
         "tables": [x.entry for x in table_outs],
@@ -97,7 +99,11 @@ def _doc(tree: Tree, doc: DocStage, stem: str) -> DocOutcome:
 def _carried_doc(tree: Tree, prev_doc: dict[str, t.Any], stem: str) -> DocOutcome:
     """A doc that failed as a whole this run: its earlier folder, kept as it was."""
     old_rel, rel = str(prev_doc.get("path")), f"docs/{stem}"
-    count = tree.carry_folder(old_rel, rel)
+    count, damage = tree.carry_folder(old_rel, rel)
+    doc_id, name = str(prev_doc.get("id")), prev_doc.get("name")
+    damaged = [
+        outcomes.damaged("doc", doc_id, doc_id, name, path=p, reason=why) for p, why in damage
+    ]
     failures = []
     if not count:
         run = tree.prev.run_id if tree.prev else None
@@ -105,18 +111,45 @@ def _carried_doc(tree: Tree, prev_doc: dict[str, t.Any], stem: str) -> DocOutcom
             f"failed this run and its folder {old_rel} is missing in latest ({run}); "
             f"{FULL_RUN_HINT}"
         )
-        doc_id, name = prev_doc.get("id"), prev_doc.get("name")
         failures.append(outcomes.failure("doc", doc_id, doc_id, name, error))
     entry = rebase(copy.deepcopy(prev_doc), old_rel, rel)
-    entry["status"] = "failed"
+    status = entry["status"] = "failed" if failures else _doc_status(tree, str(entry.get("id")))
     pages, tables = [], []
     for page in entry.get("pages", []):
-        page["status"] = "failed"
+        page["status"] = status
+        _settle_paths(tree, page)
         pages.append(PageOutcome(page))
     for table in entry.get("tables", []):
-        table["status"] = "failed"
+        table["status"] = status
+        _settle_paths(tree, table)
         tables.append(TableOutcome(table, layout.table_folder(table.get("tableType"))))
-    return DocOutcome(entry, pages, tables, carried=count, failures=failures, listed=False)
+    return DocOutcome(
+        entry, pages, tables, carried=count, failures=failures, listed=False, damaged=damaged
+    )
+
+
+def _doc_status(tree: Tree, doc_id: str) -> str:
+    if doc_id in tree.failed.skipped_docs:
+        return "skipped"
+    return "failed" if doc_id in tree.failed.docs else "exported"
+
+
+def _settle_paths(tree: Tree, entry: dict[str, t.Any]) -> None:
+    """A kept entry names only what this run holds (older manifests named page and table
+    stems, which exist only as a page's children folder)."""
+    files = [f for f in (entry.get("files") or {}).values() if isinstance(f, dict)]
+    for f in files:
+        if f.get("path") and not (tree.root / str(f["path"])).is_file():
+            f["path"] = None
+    if "tableType" in entry:
+        csv = (entry.get("files") or {}).get("csv") or {}
+        entry["path"] = csv.get("path")
+        return
+    stem = entry.get("children") or entry.get("path")
+    entry["path"] = next((f["path"] for f in files if f.get("path")), None)
+    entry.pop("children", None)
+    if stem and (tree.root / str(stem)).is_dir():
+        entry["children"] = stem
 
 
 def invalid_record_failures(staging: Staging) -> list[dict[str, t.Any]]:

@@ -7,6 +7,7 @@ of them without touching the process umask.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import stat
@@ -15,10 +16,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from target_files.digest import Digest, HashingFileIO
+
 #: Text files are UTF-8; a lone surrogate (possible in JSON input) is written escaped
 #: (`\ud800`) instead of failing the whole run.
 ENCODING = "utf-8"
 ERRORS = "backslashreplace"
+#: Write buffer of hashed files (the digest is fed per buffer, not per line).
+WRITE_BUFFER = 1 << 16
 #: Staging files open at once (rows of one table normally arrive together).
 MAX_OPEN_FILES = 32
 
@@ -39,6 +44,12 @@ class Perms:
     def file_mode(self) -> int:
         return 0o600 if self.private else 0o666
 
+    @property
+    def finished_mode(self) -> int:
+        """Files of a finished run: read-only, so an editor saving in place is refused
+        instead of rewriting every run that shares the file (hard links)."""
+        return 0o400 if self.private else 0o444
+
 
 def mkdir(path: Path, perms: Perms) -> Path:
     """Create `path` and missing parents with the run's folder mode."""
@@ -49,11 +60,17 @@ def mkdir(path: Path, perms: Perms) -> Path:
     return path
 
 
-def open_text(path: Path, perms: Perms, *, append: bool = False) -> t.TextIO:
-    """A new (or, with `append`, existing) UTF-8 text file, newline='' (CSV-ready)."""
+def open_text(
+    path: Path, perms: Perms, *, append: bool = False, digest: Digest | None = None
+) -> t.TextIO:
+    """A new (or, with `append`, existing) UTF-8 text file, newline='' (CSV-ready); every
+    byte written also goes to `digest` when one is given."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
     fd = os.open(path, flags | getattr(os, "O_BINARY", 0), perms.file_mode)
-    return open(fd, "w", encoding=ENCODING, errors=ERRORS, newline="")  # noqa: PTH123
+    if digest is None:
+        return open(fd, "w", encoding=ENCODING, errors=ERRORS, newline="")  # noqa: PTH123
+    raw = io.BufferedWriter(HashingFileIO(fd, digest), WRITE_BUFFER)
+    return io.TextIOWrapper(raw, encoding=ENCODING, errors=ERRORS, newline="")
 
 
 def finish(handle: t.TextIO, perms: Perms) -> None:
@@ -64,13 +81,19 @@ def finish(handle: t.TextIO, perms: Perms) -> None:
     handle.close()
 
 
-def write_text(path: Path, text: str, perms: Perms) -> None:
+def write_text(path: Path, text: str, perms: Perms) -> Digest:
+    """Write a whole text file; return the digest of its bytes."""
     mkdir(path.parent, perms)
-    handle = open_text(path, perms)
-    try:
-        handle.write(text)
-    finally:
-        finish(handle, perms)
+    data = text.encode(ENCODING, ERRORS)
+    fd = os.open(
+        path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), perms.file_mode
+    )
+    with open(fd, "wb") as out:  # noqa: PTH123
+        out.write(data)
+        out.flush()
+        if perms.fsync:
+            os.fsync(out.fileno())
+    return Digest.of_bytes(data)
 
 
 def replace_text(path: Path, text: str, perms: Perms) -> None:
@@ -111,6 +134,13 @@ def link_or_copy(src: Path, dst: Path, perms: Perms) -> str:
     return "copy"
 
 
+def make_read_only(paths: t.Iterable[Path], perms: Perms) -> None:
+    """Files of a finished run become read-only; folders stay writable by their owner, so
+    pruning a run can still remove it."""
+    for path in paths:
+        path.chmod(perms.finished_mode)
+
+
 def fsync_path(path: Path) -> None:
     """Flush a file, or a folder so a rename in it is durable (POSIX; a no-op where the
     path cannot be opened)."""
@@ -133,6 +163,8 @@ class OpenFiles:
         self._perms = perms
         self._wrap = wrap  # what each handle comes with (a csv writer)
         self._open: OrderedDict[Path, tuple[t.TextIO, t.Any]] = OrderedDict()
+        #: every file's digest so far: a file reopened for appending goes on hashing
+        self.digests: dict[Path, Digest] = {}
 
     def get(self, path: Path) -> tuple[t.TextIO, t.Any]:
         entry = self._open.get(path)
@@ -140,7 +172,8 @@ class OpenFiles:
             if len(self._open) >= MAX_OPEN_FILES:
                 _, (old, _w) = self._open.popitem(last=False)
                 old.close()
-            handle = open_text(path, self._perms, append=True)
+            digest = self.digests.setdefault(path, Digest())
+            handle = open_text(path, self._perms, append=True, digest=digest)
             entry = (handle, self._wrap(handle))
             self._open[path] = entry
         else:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 REPORTED_BY = "target-files"
 SYNC_MODES = ("full", "delta", "unchanged")
 FULL_RUN_HINT = "run a full backup (coda-backup without --incremental) to get it back"
+#: A damaged copy in latest is not carried and its bookmark is dropped (`bookmarks`).
+REFETCH_HINT = "not carried; its bookmark is dropped, so the next run fetches it again"
 
 Record = dict[str, t.Any]
 
@@ -32,28 +34,80 @@ class FailureIndex:
     pages: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
     tables: set[tuple[str, str]] = field(default_factory=set)
     columns: set[tuple[str, str]] = field(default_factory=set)
+    #: objects whose every record is a skip (Coda cannot give them, by design)
+    skipped_docs: set[str] = field(default_factory=set)
+    skipped_pages: set[tuple[str, str]] = field(default_factory=set)
+    skipped_tables: set[tuple[str, str]] = field(default_factory=set)
+
+
+def is_skip(record: t.Mapping[str, t.Any]) -> bool:
+    """A `failures` record with `kind: skip`: not a failure of the run (absent kind, or
+    `failure`, is one; so is any kind this target does not know)."""
+    return record.get("kind") == "skip"
 
 
 def index_failures(failures: t.Iterable[t.Mapping[str, t.Any]]) -> FailureIndex:
+    """Failures and skips both mean "not backed up this run": earlier copies are kept.
+    An object is `skipped` only when nothing but skips names it."""
     index = FailureIndex()
-    for f in failures:
-        kind, doc_id, obj_id = f.get("object_type"), str(f.get("doc_id")), f.get("object_id")
-        if kind == "doc":
-            index.docs.add(str(obj_id or doc_id))
-        elif kind == "pages":
-            index.page_listing.add(doc_id)
-        elif kind == "tables":
-            index.table_listing.add(doc_id)
-        elif kind in ("page", "page_content") and obj_id:
-            fmt = f.get("format") if kind == "page_content" else None
-            index.pages.setdefault((doc_id, str(obj_id)), set()).add(fmt)
-        elif kind in ("table", "columns", "rows") and obj_id:
-            index.tables.add((doc_id, str(obj_id)))
-            if kind == "columns":
-                index.columns.add((doc_id, str(obj_id)))
-    index.page_listing |= index.docs
-    index.table_listing |= index.docs
+    records = list(failures)
+    for f in records:
+        _index_one(index, f)
+    failed = FailureIndex()
+    for f in records:
+        if not is_skip(f):
+            _index_one(failed, f)
+    skips = FailureIndex()
+    for f in records:
+        if is_skip(f):
+            _index_one(skips, f)
+    index.skipped_docs = skips.docs - failed.docs
+    index.skipped_pages = set(skips.pages) - set(failed.pages)
+    index.skipped_tables = skips.tables - failed.tables
     return index
+
+
+def _index_one(index: FailureIndex, f: t.Mapping[str, t.Any]) -> None:
+    kind, doc_id, obj_id = f.get("object_type"), str(f.get("doc_id")), f.get("object_id")
+    if kind == "doc":
+        index.docs.add(str(obj_id or doc_id))
+        index.page_listing.add(str(obj_id or doc_id))
+        index.table_listing.add(str(obj_id or doc_id))
+    elif kind == "pages":
+        index.page_listing.add(doc_id)
+    elif kind == "tables":
+        index.table_listing.add(doc_id)
+    elif kind in ("page", "page_content") and obj_id:
+        fmt = f.get("format") if kind == "page_content" else None
+        index.pages.setdefault((doc_id, str(obj_id)), set()).add(fmt)
+    elif kind in ("table", "columns", "rows") and obj_id:
+        index.tables.add((doc_id, str(obj_id)))
+        if kind == "columns":
+            index.columns.add((doc_id, str(obj_id)))
+
+
+def damaged(
+    object_type: str,
+    doc_id: str,
+    object_id: str | None,
+    name: str | None,
+    *,
+    path: str | None,
+    reason: str,
+) -> Record:
+    """A file of latest that failed the carry check (`summary.json` `damaged_carried`)."""
+    return {
+        "object_type": object_type,
+        "doc_id": doc_id,
+        "object_id": object_id,
+        "name": name,
+        "path": path,
+        "reason": reason,
+    }
+
+
+def hint(damage: str | None) -> str:
+    return REFETCH_HINT if damage else FULL_RUN_HINT
 
 
 def failure(
@@ -96,6 +150,11 @@ class FileOutcome:
         return {"path": self.path, "status": self.status, "source": self.source}
 
 
+def first_path(files: t.Iterable[FileOutcome]) -> str | None:
+    """A page's own `path`: the file of its first format that has one."""
+    return next((f.path for f in files if f.path), None)
+
+
 def page_formats(
     fresh: t.Iterable[str], previous: t.Iterable[str], failed: t.Iterable[str | None]
 ) -> list[str]:
@@ -121,6 +180,12 @@ def page_lost(*, has_files: bool, expect_pages: bool, failed: bool, unlisted: bo
     return not has_files and expect_pages and not failed and not unlisted
 
 
+def skipped(status: str, *, skip: bool, own_failures: bool) -> str:
+    """`skipped` for an object that is not backed up only because Coda cannot give it
+    (every tap record about it is a skip, and the target found nothing wrong with it)."""
+    return "skipped" if status == "failed" and skip and not own_failures else status
+
+
 def page_status(file_statuses: t.Collection[str], *, failed: bool) -> str:
     if failed or "failed" in file_statuses:
         return "failed"
@@ -134,6 +199,7 @@ class PageOutcome:
     entry: Record
     failures: list[Record] = field(default_factory=list)
     carried: int = 0
+    damaged: list[Record] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -170,6 +236,7 @@ class CsvOutcome:
     rows_written: int = 0
     carried: int = 0
     failures: list[Record] = field(default_factory=list)
+    damaged: list[Record] = field(default_factory=list)
 
 
 def missing_values(late_columns: t.Iterable[str], unknown_ids: t.Iterable[str]) -> list[str]:
@@ -188,6 +255,7 @@ class TableOutcome:
     rows_written: int = 0
     failures: list[Record] = field(default_factory=list)
     carried: int = 0
+    damaged: list[Record] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -205,6 +273,19 @@ class DocOutcome:
     carried: int = 0  # files of a doc kept as a whole
     failures: list[Record] = field(default_factory=list)
     listed: bool = True  # False: failed as a whole, kept from latest
+    damaged: list[Record] = field(default_factory=list)
+
+
+def damaged_carried(docs: t.Iterable[DocOutcome]) -> list[Record]:
+    """Files of latest that failed the carry check, in tree order."""
+    out: list[Record] = []
+    for doc in docs:
+        out += doc.damaged
+        for page in doc.pages:
+            out += page.damaged
+        for table in doc.tables:
+            out += table.damaged
+    return out
 
 
 def own_failures(docs: t.Iterable[DocOutcome]) -> list[Record]:

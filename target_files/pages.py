@@ -10,7 +10,7 @@ pages latest had are kept (`failed`).
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from target_files import layout, outcomes
 from target_files.outcomes import FULL_RUN_HINT, FileOutcome, PageOutcome
@@ -46,7 +46,12 @@ def doc_pages(tree: Tree, doc: DocStage, doc_rel: str) -> list[PageOutcome]:
     for node in nodes.values():
         folder, stem = places[node.page_id]
         node.base = "/".join([doc_rel, "pages", *folder, stem])
-    return [_page(tree, doc.doc_id, node) for node in nodes.values()]
+    outs = [_page(tree, doc.doc_id, node) for node in nodes.values()]
+    for out, node in zip(outs, nodes.values(), strict=True):
+        # Known only once every page of the doc is in place: the children's folder.
+        if (tree.root / node.base).is_dir():
+            out.entry["children"] = node.base
+    return outs
 
 
 def _page(tree: Tree, doc_id: str, node: PageNode) -> PageOutcome:
@@ -66,8 +71,19 @@ def _page(tree: Tree, doc_id: str, node: PageNode) -> PageOutcome:
         carry = tree.carry(prev_files.get(fmt), rel)
         out.carried += carry.source is not None
         files[fmt] = outcomes.carried_file(rel, carry.source, failed=is_failed)
+        if carry.damage:
+            out.damaged.append(
+                outcomes.damaged(
+                    "page",
+                    doc_id,
+                    node.page_id,
+                    node.name,
+                    path=carry.prev_path,
+                    reason=carry.damage,
+                )
+            )
         if carry.source is None and not is_failed:
-            error = f"not sent again (unchanged) but {carry.why}; {FULL_RUN_HINT}"
+            error = f"not sent again (unchanged) but {carry.why}; {outcomes.hint(carry.damage)}"
             out.failures.append(_failure(doc_id, node, error, format=fmt, path=rel))
     lost = outcomes.page_lost(
         has_files=bool(files),
@@ -84,12 +100,18 @@ def _page(tree: Tree, doc_id: str, node: PageNode) -> PageOutcome:
     status = outcomes.page_status(
         {f.status for f in files.values()}, failed=unlisted or lost or bool(failed)
     )
+    skip = doc_id in tree.failed.skipped_docs or (doc_id, node.page_id) in tree.failed.skipped_pages
+    status = outcomes.skipped(status, skip=skip, own_failures=bool(out.failures))
+    if status == "skipped":
+        files = {
+            k: replace(f, status="skipped") if f.status == "failed" else f for k, f in files.items()
+        }
     out.entry = {
         "id": node.page_id,
         "name": node.name,
         "updatedAt": node.stage.updated_at if node.stage else (node.prev or {}).get("updatedAt"),
         "parent_id": node.parent_id,
-        "path": node.base,
+        "path": outcomes.first_path(files.values()),
         "status": status,
         "files": {fmt: f.entry() for fmt, f in files.items()},
     }

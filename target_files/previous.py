@@ -8,11 +8,13 @@ link where possible), and a table's CSV merged with the rows that changed (delta
 from __future__ import annotations
 
 import logging
+import stat
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from target_files import csvfile, jsonio, layout
+from target_files.digest import Digest
 from target_files.snapshot import MANIFEST, latest_run_dir
 
 if t.TYPE_CHECKING:
@@ -21,18 +23,32 @@ if t.TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A file of latest, checked before it is carried: its path, what the manifest
+    recorded for it (None: an older manifest without `files`) or why it is damaged."""
+
+    path: Path | None
+    record: dict[str, t.Any] | None = None
+    damage: str | None = None
+
+
 @dataclass
 class PreviousRun:
-    """`latest`'s manifest, indexed by object id."""
+    """`latest`'s manifest, indexed by object id and by file."""
 
     run_id: str
     root: Path
     docs: dict[str, dict[str, t.Any]] = field(default_factory=dict)
     pages: dict[tuple[str, str], dict[str, t.Any]] = field(default_factory=dict)
     tables: dict[tuple[str, str], dict[str, t.Any]] = field(default_factory=dict)
+    #: the manifest's `files` (None: written before runs had checksums)
+    files: dict[str, dict[str, t.Any]] | None = None
+    verify: bool = False  # compare the full sha256 too, not only size and mtime
+    _dirs: set[Path] = field(default_factory=set)
 
     @classmethod
-    def load(cls, output_dir: Path) -> PreviousRun | None:
+    def load(cls, output_dir: Path, *, verify: bool = False) -> PreviousRun | None:
         root = latest_run_dir(output_dir)
         if root is None:
             return None
@@ -42,6 +58,9 @@ class PreviousRun:
             logger.warning("Cannot read %s (%s): nothing is carried forward", root / MANIFEST, exc)
             return None
         prev = cls(run_id=str(manifest.get("run_id") or root.name), root=root.resolve())
+        prev.verify = verify
+        files = manifest.get("files")
+        prev.files = files if isinstance(files, dict) else None
         for doc in manifest.get("docs") or []:
             doc_id = str(doc.get("id"))
             prev.docs[doc_id] = doc
@@ -51,27 +70,80 @@ class PreviousRun:
                 prev.tables[(doc_id, str(table.get("id")))] = table
         return prev
 
-    def file(self, rel: str | None) -> Path | None:
-        """The file a manifest path names, if it is inside the run and exists."""
+    def _path(self, rel: str | None) -> Path | None:
         if not rel:
             return None
         parts = PurePosixPath(rel).parts
         if PurePosixPath(rel).is_absolute() or any(p in ("", ".", "..") for p in parts):
             return None
-        path = layout.child(self.root, *parts)
-        return path if path.is_file() else None
+        return layout.child(self.root, *parts)
 
-    def walk(self, rel: str | None) -> Iterator[tuple[Path, str]]:
-        """Files under a folder of the previous run, with their path relative to it."""
-        parts = PurePosixPath(rel or "").parts
-        if not parts or PurePosixPath(rel or "").is_absolute() or ".." in parts:
+    def file(self, rel: str | None) -> Path | None:
+        """The file a manifest path names, if it is inside the run and exists."""
+        return self.check(rel).path
+
+    def check(self, rel: str | None) -> Checked:
+        """Whether latest's file `rel` may be carried: a regular file reached through no
+        symlink (one planted in latest is never carried or followed), with the size and
+        modification time (and, with `verify`, the sha256) the manifest recorded."""
+        path = self._path(rel)
+        if path is None or rel is None:
+            return Checked(None, damage="missing")
+        try:
+            self._no_symlinked_folder(path.parent)
+            st = path.lstat()
+        except FileNotFoundError:
+            return Checked(None, damage="missing")
+        except OSError as exc:
+            return Checked(None, damage=str(exc.strerror or exc))
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+            return Checked(None, damage=f"{kind} instead of a file")
+        if self.files is None:
+            return Checked(path)
+        record = self.files.get(rel)
+        damage = file_damage(record, st.st_size, st.st_mtime_ns)
+        full = damage is None and self.verify and record is not None
+        if full and Digest.of_file(path).hexdigest != (record or {}).get("sha256"):
+            damage = "content differs (sha256)"
+        return Checked(path if damage is None else None, record, damage)
+
+    def _no_symlinked_folder(self, folder: Path) -> None:
+        if folder in self._dirs or folder == self.root:
             return
-        base = layout.child(self.root, *parts)
-        if not base.is_dir():
+        if folder.is_symlink() or not folder.is_dir():
+            raise FileNotFoundError(folder)
+        self._no_symlinked_folder(folder.parent)
+        self._dirs.add(folder)
+
+    def folder_files(self, rel: str | None) -> Iterator[tuple[str, str]]:
+        """(path in latest, path below the folder) of every file latest has in folder
+        `rel`: as its manifest lists them, or (older manifests) as found on disk."""
+        base = self._path(rel)
+        if base is None or rel is None:
             return
-        for path in sorted(base.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                yield path, path.relative_to(base).as_posix()
+        prefix = rel.rstrip("/") + "/"
+        if self.files is not None:
+            for name in sorted(self.files):
+                if name.startswith(prefix):
+                    yield name, name[len(prefix) :]
+            return
+        if base.is_dir() and not base.is_symlink():
+            for path in sorted(base.rglob("*")):
+                if path.is_file() and not path.is_symlink():
+                    sub = path.relative_to(base).as_posix()
+                    yield prefix + sub, sub
+
+
+def file_damage(record: t.Mapping[str, t.Any] | None, size: int, mtime_ns: int) -> str | None:
+    """What the cheap check (always made) finds wrong with a file of latest."""
+    if record is None:
+        return "not listed in its manifest"
+    if size != record.get("size"):
+        return "size differs"
+    if mtime_ns != record.get("mtime_ns"):
+        return "modification time differs"
+    return None
 
 
 class MismatchError(ValueError):

@@ -10,9 +10,8 @@ from target_files import fsutil, jsonio, outcomes
 from target_files.snapshot import MANIFEST, SUMMARY
 
 if t.TYPE_CHECKING:
-    from pathlib import Path
-
     from target_files.assemble import Assembly
+    from target_files.tree import Tree
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +34,7 @@ def manifest(
         "docs": [d.entry for d in assembly.docs],
         "other_streams": assembly.others,
         "failures": assembly.failures,
+        "skips": assembly.skips,
     }
 
 
@@ -60,30 +60,34 @@ def summary(
         "previous_run": previous_run,
         "other_streams": {o["stream"]: o["records"] for o in assembly.others},
         "failures": assembly.failures,
+        "skipped": len(assembly.skips),
+        "skips": assembly.skips,
+        "damaged_carried": outcomes.damaged_carried(assembly.docs),
     }
 
 
 def write(
-    root: Path,
+    tree: Tree,
     assembly: Assembly,
     *,
-    run_id: str,
     started_at: str,
     finished_at: str,
-    previous_run: str | None,
-    perms: fsutil.Perms,
 ) -> dict[str, t.Any]:
-    """Write both files; return the summary."""
+    """Write summary.json, then manifest.json (which lists summary.json in `files`), then
+    make every file of the run read-only; return the summary."""
     for f in assembly.own_failures:
         logger.warning("%s %s: %s", f["object_type"], f["object_id"] or f["doc_id"], f["error"])
-    body = manifest(assembly, run_id=run_id, created_at=finished_at, previous_run=previous_run)
+    previous_run = tree.prev.run_id if tree.prev else None
     counts = summary(
         assembly,
-        run_id=run_id,
+        run_id=tree.run_id,
         started_at=started_at,
         finished_at=finished_at,
         previous_run=previous_run,
     )
-    fsutil.write_text(root / MANIFEST, jsonio.pretty(body), perms)
-    fsutil.write_text(root / SUMMARY, jsonio.pretty(counts), perms)
+    tree.write_json(SUMMARY, counts)
+    body = manifest(assembly, run_id=tree.run_id, created_at=finished_at, previous_run=previous_run)
+    body["files"] = dict(sorted(tree.files.items()))
+    fsutil.write_text(tree.root / MANIFEST, jsonio.pretty(body), tree.perms)
+    fsutil.make_read_only([tree.root / rel for rel in [*tree.files, MANIFEST]], tree.perms)
     return counts

@@ -82,7 +82,10 @@ class Run:
         self.started_at = started_at
         self.output_dir = Path(str(config.get("output_dir") or "coda-backups")).expanduser()
         self.folder = RunFolder(self.output_dir, config.get("run_id"), started_at, self.perms)
-        self.previous = PreviousRun.load(self.output_dir)
+        verify = bool(config.get("verify_carried", False))
+        self.previous = PreviousRun.load(self.output_dir, verify=verify)
+        #: files of latest that failed the carry check (their bookmarks are dropped)
+        self.damaged: list[dict[str, t.Any]] = []
         self.staging = Staging(self.folder.staging_dir, self.perms)
         _current = self
         logger.info(
@@ -120,14 +123,9 @@ class Run:
         )
         built = assemble.build(tree)
         summary = report.write(
-            tree.root,
-            built,
-            run_id=self.folder.run_id,
-            started_at=iso(self.started_at),
-            finished_at=iso(utc_now()),
-            previous_run=self.previous.run_id if self.previous else None,
-            perms=self.perms,
+            tree, built, started_at=iso(self.started_at), finished_at=iso(utc_now())
         )
+        self.damaged = summary["damaged_carried"]
         final = self.folder.promote()
         _log_summary(self.folder.run_id, final, summary)
         return summary

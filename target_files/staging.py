@@ -26,6 +26,9 @@ from singer_sdk.exceptions import InvalidRecord
 
 from target_files import csvfile, fsutil, jsonio, layout
 
+if t.TYPE_CHECKING:
+    from target_files.digest import Digest
+
 logger = logging.getLogger(__name__)
 
 #: Keys the tap adds to the API objects; the tree's JSON files hold the API objects only.
@@ -215,7 +218,8 @@ class Staging:
         old = page.contents.get(fmt)
         path = self.root / "pages" / f"{self._next()}{layout.page_ext(fmt)}"
         content = record.get("content")
-        fsutil.write_text(path, "" if content is None else str(content), self.perms)
+        text = "" if content is None else str(content)
+        self._files.digests[path] = fsutil.write_text(path, text, self.perms)
         page.contents[fmt] = ContentStage(path, record.get("page_updatedAt"))
         if old:  # sent twice: the later export wins
             old.path.unlink(missing_ok=True)
@@ -359,6 +363,10 @@ class Staging:
             if d.record is None and (d.page_ids or d.table_ids)
         ]
         return out
+
+    def digest(self, path: Path) -> Digest | None:
+        """The digest of a staged file, taken as it was written."""
+        return self._files.digests.get(path)
 
     def read_jsonl(self, path: Path) -> list[dict[str, t.Any]]:
         """Objects of one doc or table (last one wins per id, first position kept)."""

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from target_files import csvfile, fsutil, layout, outcomes
 from target_files.outcomes import FULL_RUN_HINT, CsvOutcome, CsvPlan, TableOutcome
 from target_files.previous import MismatchError, merged_rows
+from target_files.tree import Carry, Tree
 
 if t.TYPE_CHECKING:
     from target_files.staging import DocStage, TableStage
-    from target_files.tree import Tree
 
 FILE_KINDS = ("csv", "columns", "table")  # the keys of a table's `files`, as TABLE_EXTS
 
@@ -55,6 +55,22 @@ class TableJob:
     @property
     def prev(self) -> dict[str, t.Any]:
         return self.node.prev or {}
+
+    def damaged(self, carry: Carry) -> list[dict[str, t.Any]]:
+        """The carry check's finding about latest's copy, if any."""
+        if not carry.damage:
+            return []
+        node = self.node
+        return [
+            outcomes.damaged(
+                "table",
+                self.doc_id,
+                node.table_id,
+                node.name,
+                path=carry.prev_path,
+                reason=carry.damage,
+            )
+        ]
 
     def failure(self, error: str, object_type: str = "table") -> dict[str, t.Any]:
         node = self.node
@@ -111,13 +127,13 @@ def _table(tree: Tree, doc_id: str, node: TableNode, obj: dict[str, t.Any] | Non
         "page": {"id": node.page_id, "name": node.page_name},
         "updatedAt": st.updated_at if st else prev.get("updatedAt"),
         "rowCount": st.row_count if st else prev.get("rowCount"),
-        "path": node.base,
+        "path": None,  # its CSV, once there is one
     }
     # Not listed this run because its listing failed, or its columns could not be
     # listed (its rows cannot be laid out: an empty columns.json and a CSV without
     # the values would pass for the table): keep latest's copy, if any.
     if st is None or (doc_id, node.table_id) in tree.failed.columns:
-        return _kept(tree, node, entry)
+        return _kept(tree, doc_id, node, entry)
     columns = csvfile.ordered_columns(tree.staging.read_jsonl(st.columns_path))
     tree.write_json(node.base + ".table.json", obj or {})
     tree.write_json(node.base + ".columns.json", columns)
@@ -133,6 +149,7 @@ def _table(tree: Tree, doc_id: str, node: TableNode, obj: dict[str, t.Any] | Non
     csv = _csv(tree, job, plan, mode)
     if csv.source is not None:
         files["csv"] = {"path": job.rel, "source": csv.source}
+        entry["path"] = job.rel
     missing = outcomes.missing_values(st.late_columns, st.unknown_ids)
     if missing:
         error = (
@@ -147,17 +164,41 @@ def _table(tree: Tree, doc_id: str, node: TableNode, obj: dict[str, t.Any] | Non
         csvColumns=csv.columns,
         files=files,
     )
-    return TableOutcome(entry, node.folder, csv.rows_written, csv.failures, csv.carried)
+    _skip(tree, doc_id, node, entry, csv.failures)
+    return TableOutcome(
+        entry, node.folder, csv.rows_written, csv.failures, csv.carried, csv.damaged
+    )
 
 
-def _kept(tree: Tree, node: TableNode, entry: dict[str, t.Any]) -> TableOutcome:
+def _skip(
+    tree: Tree, doc_id: str, node: TableNode, entry: dict[str, t.Any], failures: list[t.Any]
+) -> None:
+    skip = (
+        doc_id in tree.failed.skipped_docs or (doc_id, node.table_id) in tree.failed.skipped_tables
+    )
+    entry["status"] = outcomes.skipped(entry["status"], skip=skip, own_failures=bool(failures))
+
+
+def _kept(tree: Tree, doc_id: str, node: TableNode, entry: dict[str, t.Any]) -> TableOutcome:
     prev = node.prev or {}
     prev_files: dict[str, t.Any] = prev.get("files") or {}
-    files = {}
+    files, damaged = {}, []
     for kind, ext in zip(FILE_KINDS, layout.TABLE_EXTS, strict=True):
         carry = tree.carry(prev_files.get(kind), node.base + ext)
         if carry.source:
             files[kind] = {"path": node.base + ext, "source": carry.source}
+        elif carry.damage:
+            damaged.append(
+                outcomes.damaged(
+                    "table",
+                    doc_id,
+                    node.table_id,
+                    node.name,
+                    path=carry.prev_path,
+                    reason=carry.damage,
+                )
+            )
+    entry["path"] = files["csv"]["path"] if "csv" in files else None
     entry.update(
         syncMode=None,
         status="failed",
@@ -165,7 +206,8 @@ def _kept(tree: Tree, node: TableNode, entry: dict[str, t.Any]) -> TableOutcome:
         csvColumns=prev.get("csvColumns"),
         files=files,
     )
-    return TableOutcome(entry, node.folder, carried=len(files))
+    _skip(tree, doc_id, node, entry, [])
+    return TableOutcome(entry, node.folder, carried=len(files), damaged=damaged)
 
 
 def _csv(tree: Tree, job: TableJob, plan: CsvPlan, mode: str) -> CsvOutcome:
@@ -182,8 +224,8 @@ def _csv(tree: Tree, job: TableJob, plan: CsvPlan, mode: str) -> CsvOutcome:
             return CsvOutcome(
                 "unchanged", carry.source, prev.get("csvRows"), prev.get("csvColumns"), carried=1
             )
-        error = f"rows not sent again (unchanged) but {carry.why}; {FULL_RUN_HINT}"
-        return CsvOutcome("failed", failures=[job.failure(error)])
+        error = f"rows not sent again (unchanged) but {carry.why}; {outcomes.hint(carry.damage)}"
+        return CsvOutcome("failed", failures=[job.failure(error)], damaged=job.damaged(carry))
     if plan is CsvPlan.MERGE:
         return _merge(tree, job)
     if st.csv_started and st.column_ids == job.column_ids:
@@ -203,27 +245,35 @@ def _keep_csv(tree: Tree, job: TableJob, mode: str) -> CsvOutcome:
     if carry.source:  # the earlier complete copy beats a partial one
         rows, columns = prev.get("csvRows"), prev.get("csvColumns")
         return CsvOutcome("failed", carry.source, rows, columns, carried=1, failures=failures)
+    out = CsvOutcome("failed", failures=failures, damaged=job.damaged(carry))
     if st.csv_started:  # what did arrive is better than nothing
         tree.place(st.csv_path, job.rel)
-        return CsvOutcome(
-            "failed", tree.run_id, st.rows, st.column_ids, rows_written=st.rows, failures=failures
+        out.source, out.rows, out.columns, out.rows_written = (
+            tree.run_id,
+            st.rows,
+            st.column_ids,
+            st.rows,
         )
-    return CsvOutcome("failed", failures=failures)
+    return out
 
 
 def _merge(tree: Tree, job: TableJob) -> CsvOutcome:
     """latest's CSV with the delta's rows (see `previous.merged_rows`)."""
     prev_csv = (job.prev.get("files") or {}).get("csv") or {}
-    src = tree.prev.file(prev_csv.get("path")) if tree.prev else None
     old_ids = job.prev.get("csvColumns")
-    if src is None or not isinstance(old_ids, list):
-        why = (
-            "latest has no copy of it"
-            if tree.prev is None or not job.prev
-            else f"its CSV is missing in latest ({tree.prev.run_id})"
-        )
-        error = f"only changed rows were sent (delta) but {why}; {FULL_RUN_HINT}"
+    if tree.prev is None or not job.prev or not isinstance(old_ids, list):
+        error = f"only changed rows were sent (delta) but latest has no copy of it; {FULL_RUN_HINT}"
         return CsvOutcome("failed", failures=[job.failure(error)])
+    checked = tree.prev.check(prev_csv.get("path"))
+    src = checked.path
+    if src is None:
+        damage = checked.damage or "missing"
+        carry = Carry(None, damage=damage, prev_path=prev_csv.get("path"))
+        error = (
+            f"only changed rows were sent (delta) but its CSV in latest ({tree.prev.run_id}) "
+            f"is damaged: {damage}; {outcomes.hint(damage)}"
+        )
+        return CsvOutcome("failed", failures=[job.failure(error)], damaged=job.damaged(carry))
     delta = tree.staged_rows(job.stage, job.column_ids)
     with src.open(encoding=fsutil.ENCODING, newline="") as fin:
         try:

@@ -46,7 +46,7 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.target_base import Target
 
-from target_files import jsonio, run, sinks
+from target_files import bookmarks, jsonio, run, sinks
 from target_files.reader import TrackingReader
 from target_files.run import (
     ABANDONED,
@@ -103,6 +103,14 @@ SETTINGS = th.PropertiesList(
         th.BooleanType,
         default=True,
         description="Flush every file to disk before the run is promoted.",
+    ),
+    th.Property(
+        "verify_carried",
+        th.BooleanType,
+        default=False,
+        description="Before carrying a file of `latest` forward, compare its full sha256 "
+        "with the manifest's (always: it is a regular file with the recorded size and "
+        "modification time).",
     ),
     th.Property(
         "require_complete_input",
@@ -253,7 +261,10 @@ class TargetFiles(Target):
         finally:
             self._committing = False
         if self._held_state:
-            sys.stdout.write(jsonio.state_line(self._held_state) + "\n")
+            state = self._held_state
+            if self._run.damaged:  # fetched again in full by the next run, not carried
+                state = bookmarks.without_damaged(state, self._run.damaged)
+            sys.stdout.write(jsonio.state_line(state) + "\n")
             sys.stdout.flush()
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:

@@ -7,25 +7,29 @@ and `tables` decide what goes where, this module only does it.
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from target_files import csvfile, fsutil, jsonio
+from target_files.digest import Digest
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
 
     from target_files.outcomes import FailureIndex
-    from target_files.previous import PreviousRun
+    from target_files.previous import Checked, PreviousRun
     from target_files.staging import Staging, TableStage
 
 
 @dataclass(frozen=True)
 class Carry:
-    """A file carried from latest: the run that wrote it, or None and why not."""
+    """A file carried from latest: the run that wrote it, or None and why not; `damage`
+    when latest's copy exists in the manifest but failed the carry check."""
 
     source: str | None
     why: str = ""
+    damage: str | None = None
+    prev_path: str | None = None
 
 
 @dataclass
@@ -42,6 +46,19 @@ class Tree:
     failed: FailureIndex
     expect_pages: bool = True
     expect_rows: bool = True
+    #: every file of the run so far: path relative to `root` → sha256, size, mtime_ns
+    files: dict[str, dict[str, t.Any]] = field(default_factory=dict)
+
+    def record(self, rel: str, digest: Digest | None) -> None:
+        """Note a file that is now in place, with the digest taken as it was written."""
+        st = (self.root / rel).lstat()
+        if digest is None or digest.size != st.st_size:  # not written by us: read it once
+            digest = Digest.of_file(self.root / rel)
+        self.files[rel] = {
+            "sha256": digest.hexdigest,
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+        }
 
     def mkdir(self, rel: str) -> None:
         fsutil.mkdir(self.root / rel, self.perms)
@@ -53,9 +70,10 @@ class Tree:
         staged.replace(dst)
         if self.perms.fsync:
             fsutil.fsync_path(dst)
+        self.record(rel, self.staging.digest(staged))
 
     def write_json(self, rel: str, obj: object) -> None:
-        fsutil.write_text(self.root / rel, jsonio.pretty(obj), self.perms)
+        self.record(rel, fsutil.write_text(self.root / rel, jsonio.pretty(obj), self.perms))
 
     def write_csv(
         self, rel: str, columns: Sequence[Mapping[str, t.Any]], rows: Iterable[Sequence[str]]
@@ -63,7 +81,8 @@ class Tree:
         """A CSV with the header of `columns`; returns the number of rows."""
         path = self.root / rel
         fsutil.mkdir(path.parent, self.perms)
-        out = fsutil.open_text(path, self.perms)
+        digest = Digest()
+        out = fsutil.open_text(path, self.perms, digest=digest)
         try:
             w = csvfile.writer(out)
             w.writerow(csvfile.header(columns))
@@ -73,29 +92,48 @@ class Tree:
                 count += 1
         finally:
             fsutil.finish(out, self.perms)
+        self.record(rel, digest)
         return count
 
     def carry(self, entry: Mapping[str, t.Any] | None, rel: str) -> Carry:
-        """Link or copy the file of latest that a manifest entry names to `rel`."""
+        """Link or copy the file of latest that a manifest entry names to `rel`, once it
+        passed the carry check (`PreviousRun.check`)."""
         if self.prev is None:
             return Carry(None, "there is no earlier run (latest) to carry it from")
         if not entry or not entry.get("path"):
             return Carry(None, f"latest ({self.prev.run_id}) has no copy of it")
-        src = self.prev.file(entry["path"])
-        if src is None:
-            why = f"its file {entry['path']} is missing in latest ({self.prev.run_id})"
-            return Carry(None, why)
-        fsutil.link_or_copy(src, self.root / rel, self.perms)
-        return Carry(str(entry.get("source") or self.prev.run_id))
+        old = str(entry["path"])
+        checked = self.prev.check(old)
+        if checked.path is None:
+            damage = checked.damage or "missing"
+            why = f"previous copy damaged: {damage} ({old} in latest {self.prev.run_id})"
+            return Carry(None, why, damage, old)
+        self._link(checked, rel)
+        return Carry(str(entry.get("source") or self.prev.run_id), prev_path=old)
 
-    def carry_folder(self, old_rel: str, rel: str) -> int:
-        """Every file under a folder of latest, to folder `rel`; returns how many."""
+    def _link(self, checked: Checked, rel: str) -> None:
+        assert checked.path is not None
+        fsutil.link_or_copy(checked.path, self.root / rel, self.perms)
+        if checked.record is None:  # an older manifest recorded no digest
+            self.record(rel, None)
+            return
+        st = (self.root / rel).lstat()  # a copy has a new mtime; a link the same
+        self.files[rel] = {**checked.record, "mtime_ns": st.st_mtime_ns}
+
+    def carry_folder(self, old_rel: str, rel: str) -> tuple[int, list[tuple[str, str]]]:
+        """Every file latest has under a folder, to folder `rel`: how many were carried,
+        and (path in latest, damage) of those that failed the carry check."""
         if self.prev is None:
-            return 0
-        files = list(self.prev.walk(old_rel))
-        for src, sub in files:
-            fsutil.link_or_copy(src, self.root / rel / sub, self.perms)
-        return len(files)
+            return 0, []
+        count, damaged = 0, []
+        for old, sub in self.prev.folder_files(old_rel):
+            checked = self.prev.check(old)
+            if checked.path is None:
+                damaged.append((old, checked.damage or "missing"))
+                continue
+            self._link(checked, f"{rel}/{sub}")
+            count += 1
+        return count, damaged
 
     def staged_rows(self, stage: TableStage, column_ids: Sequence[str]) -> t.Iterator[list[str]]:
         """The rows that arrived this run, laid out for `column_ids`."""

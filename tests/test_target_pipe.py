@@ -652,7 +652,8 @@ def test_permissions_are_private(two_runs: dict[str, t.Any]) -> None:
     for run in (out / "run-1", out / "run-2"):
         for path in [run, *run.rglob("*")]:
             mode = stat.S_IMODE(path.stat().st_mode)
-            assert mode == (0o700 if path.is_dir() else 0o600), path
+            # a finished run's files are read-only; its folders stay the owner's
+            assert mode == (0o700 if path.is_dir() else 0o400), path
     assert stat.S_IMODE((out / "latest.txt").stat().st_mode) == 0o600
 
 
@@ -749,7 +750,10 @@ def test_carried_file_missing_in_latest_is_a_failure(tmp_path: Path) -> None:
     (failure,) = summary["failures"]
     assert failure["object_id"] == doc_b.tables[0].table["id"]
     assert failure["reported_by"] == "target-files"
-    assert "full backup" in failure["error"]
+    assert "previous copy damaged: missing" in failure["error"]
+    assert "the next run fetches it again" in failure["error"]
+    (damaged,) = summary["damaged_carried"]
+    assert (damaged["object_id"], damaged["reason"]) == (doc_b.tables[0].table["id"], "missing")
     assert manifest_index(run2)[doc_b.tables[0].table["id"]]["status"] == "failed"
     assert summary["pages_skipped_unchanged"] == sum(len(d.pages) for d in ws1.docs)
 
@@ -1147,3 +1151,68 @@ def test_a_row_whose_values_is_not_an_object_is_kept_and_reported(tmp_path: Path
     got = read_csv(base.with_name(base.name + ".csv"))
     bad["values"] = {}  # the row is kept with its own fields and empty cells
     assert got == expected_csv(tb)
+
+
+# -- skips: what Coda cannot give is not a failure of the run -----------------------------
+
+
+def skip_record(doc_id: str, page: dict, reason: str) -> dict:
+    return {
+        "object_type": "page_content",
+        "doc_id": doc_id,
+        "object_id": page["id"],
+        "name": page["name"],
+        "format": "markdown",
+        "error": "Coda cannot export this page",
+        "http_status": None,
+        "attempts": 1,
+        "kind": "skip",
+        "reason": reason,
+    }
+
+
+def test_a_run_with_only_skips_is_complete(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    ws = first_workspace()
+    doc = ws.docs[0]
+    skipped = doc.pages[-1]
+    skipped.sent = set()  # the tap could not export it
+    ws.failures = [skip_record(doc.doc["id"], skipped.page, "unexportable_page")]
+    res = run_target(write_config(tmp_path, out), lines(tap_messages(ws)))
+    assert res.returncode == 0, res.stderr
+    run = latest(out)
+    summary = load(run / "summary.json")
+    assert summary["status"] == "complete"
+    assert summary["failures"] == []
+    assert summary["skipped"] == 1
+    assert summary["skips"] == [{**ws.failures[0], "reported_by": "tap"}]
+    manifest = load(run / "manifest.json")
+    assert (manifest["status"], manifest["failures"]) == ("complete", [])
+    assert manifest["skips"] == summary["skips"]
+    entry = manifest_index(run)[skipped.page["id"]]
+    assert entry["status"] == "skipped"
+    assert entry["files"]["markdown"] == {"path": None, "status": "skipped", "source": None}
+    assert summary["pages_failed"] == 0
+    assert summary["pages_exported"] == sum(len(d.pages) for d in ws.docs) - 1
+
+
+def test_skips_and_failures_are_kept_apart(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    ws = first_workspace()
+    doc = ws.docs[0]
+    skipped, failed = doc.pages[-1], doc.pages[-2]
+    skipped.sent, failed.sent = set(), set()
+    failure = {**skip_record(doc.doc["id"], failed.page, "x"), "error": "HTTP 500"}
+    del failure["kind"], failure["reason"]
+    ws.failures = [skip_record(doc.doc["id"], skipped.page, "forbidden"), failure]
+    res = run_target(write_config(tmp_path, out), lines(tap_messages(ws)))
+    assert res.returncode == 0, res.stderr
+    run = latest(out)
+    summary = load(run / "summary.json")
+    assert summary["status"] == "partial"
+    assert [f["object_id"] for f in summary["failures"]] == [failed.page["id"]]
+    assert [f["object_id"] for f in summary["skips"]] == [skipped.page["id"]]
+    index = manifest_index(run)
+    assert index[skipped.page["id"]]["status"] == "skipped"
+    assert index[failed.page["id"]]["status"] == "failed"
+    assert summary["pages_failed"] == 1

@@ -272,3 +272,37 @@ def test_manifest_names_every_file_and_every_path_exists(backup: Backup) -> None
     assert set(all_files(backup.run)) == named_files
     summary = backup.json(backup.run / "summary.json")
     assert manifest["failures"] == summary["failures"]
+
+
+def manifest_paths(obj: t.Any) -> t.Iterator[tuple[str, str]]:
+    """Every (key, value) of a manifest whose key names a place in the run."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key in ("path", "children") and value is not None:
+                yield key, value
+            else:
+                yield from manifest_paths(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from manifest_paths(value)
+
+
+def test_every_path_in_the_manifest_exists(backup: Backup) -> None:
+    manifest = backup.json(backup.run / "manifest.json")
+    found = list(manifest_paths(manifest["docs"])) + list(manifest_paths(manifest["other_streams"]))
+    assert any(key == "children" for key, _ in found)  # the workspace has subpages
+    for key, rel in found:
+        path = backup.run / rel
+        assert path.is_dir() if key == "children" else path.exists(), (key, rel)
+    for doc in manifest["docs"]:
+        for page in doc["pages"]:
+            assert page["path"] == next(
+                (f["path"] for f in page["files"].values() if f["path"]), None
+            )
+            if "children" in page:
+                kids = [p for p in doc["pages"] if p["parent_id"] == page["id"]]
+                assert kids
+                for kid in kids:
+                    assert kid["path"] is None or kid["path"].startswith(page["children"] + "/")
+        for table in doc["tables"]:
+            assert table["path"] == (table["files"].get("csv") or {}).get("path")

@@ -426,9 +426,11 @@ def test_run_folders_are_private_unless_relaxed(start_fake: StartFake, tmp_path:
     finally:
         os.umask(old_umask)
     for root in (private, tmp_path / "cb"):
-        assert modes(root) == {("dir", 0o700), ("file", 0o600)}, root
+        # latest.txt (and state.json) 0600; a finished run's files read-only
+        assert modes(root) == {("dir", 0o700), ("file", 0o600), ("file", 0o400)}, root
     run = next(p for p in shared.iterdir() if p.is_dir() and not p.is_symlink())
-    assert modes(run) == {("dir", 0o755), ("file", 0o644)}  # the umask decides
+    # the umask decides for folders; finished files are read-only for all (0444)
+    assert modes(run) == {("dir", 0o755), ("file", 0o444)}
     assert_no_token_anywhere(tmp_path)
 
 
