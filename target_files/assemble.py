@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from target_files import layout, outcomes
+from target_files import staging as staging_files
 from target_files.outcomes import FULL_RUN_HINT, DocOutcome, PageOutcome, TableOutcome
 from target_files.pages import doc_pages
 from target_files.tables import doc_tables
@@ -78,8 +79,8 @@ def _doc(tree: Tree, doc: DocStage, stem: str) -> DocOutcome:
     rel = f"docs/{stem}"
     tree.mkdir(rel)
     tree.write_json(f"{rel}/doc.json", record)
-    tree.write_json(f"{rel}/pages.json", tree.staging.read_jsonl(doc.pages_path))
-    tables = {str(o.get("id")): o for o in tree.staging.read_jsonl(doc.tables_path)}
+    tree.write_json(f"{rel}/pages.json", staging_files.read_jsonl(doc.pages_path))
+    tables = {str(o.get("id")): o for o in staging_files.read_jsonl(doc.tables_path)}
     tree.write_json(f"{rel}/tables.json", list(tables.values()))
     pages = doc_pages(tree, doc, rel)
     table_outs = doc_tables(tree, doc, rel, tables)
@@ -156,8 +157,8 @@ def invalid_record_failures(staging: Staging) -> list[dict[str, t.Any]]:
     """Records kept although they did not match their schema, one failure each (then one
     for the rest of the stream)."""
     out = []
-    for stream, count in staging.invalid_counts.items():
-        reported = staging.invalid.get(stream, [])
+    for stream, count in staging.invalid.counts.items():
+        reported = staging.invalid.reported.get(stream, [])
         for bad in reported:
             error = (
                 f"`{stream}` record does not match its schema ({bad['error']}); kept as received"

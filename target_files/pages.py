@@ -68,23 +68,7 @@ def _page(tree: Tree, doc_id: str, node: PageNode) -> PageOutcome:
             files[fmt] = FileOutcome(rel, "exported", tree.run_id)
             continue
         is_failed = outcomes.format_failed(fmt, failed, unlisted=unlisted)
-        carry = tree.carry(prev_files.get(fmt), rel)
-        out.carried += carry.source is not None
-        files[fmt] = outcomes.carried_file(rel, carry.source, failed=is_failed)
-        if carry.damage:
-            out.damaged.append(
-                outcomes.damaged(
-                    "page",
-                    doc_id,
-                    node.page_id,
-                    node.name,
-                    path=carry.prev_path,
-                    reason=carry.damage,
-                )
-            )
-        if carry.source is None and not is_failed:
-            error = f"not sent again (unchanged) but {carry.why}; {outcomes.hint(carry.damage)}"
-            out.failures.append(_failure(doc_id, node, error, format=fmt, path=rel))
+        files[fmt] = _carried(tree, doc_id, node, out, fmt=fmt, rel=rel, failed=is_failed)
     lost = outcomes.page_lost(
         has_files=bool(files),
         expect_pages=tree.expect_pages,
@@ -116,6 +100,25 @@ def _page(tree: Tree, doc_id: str, node: PageNode) -> PageOutcome:
         "files": {fmt: f.entry() for fmt, f in files.items()},
     }
     return out
+
+
+def _carried(
+    tree: Tree, doc_id: str, node: PageNode, out: PageOutcome, *, fmt: str, rel: str, failed: bool
+) -> FileOutcome:
+    """A format not exported this run: latest's copy, once it passed the carry check."""
+    prev_files: dict[str, t.Any] = (node.prev or {}).get("files") or {}
+    carry = tree.carry(prev_files.get(fmt), rel)
+    out.carried += carry.source is not None
+    if carry.damage:
+        out.damaged.append(
+            outcomes.damaged(
+                "page", doc_id, node.page_id, node.name, path=carry.prev_path, reason=carry.damage
+            )
+        )
+    if carry.source is None and not failed:
+        error = f"not sent again (unchanged) but {carry.why}; {outcomes.hint(carry.damage)}"
+        out.failures.append(_failure(doc_id, node, error, format=fmt, path=rel))
+    return outcomes.carried_file(rel, carry.source, failed=failed)
 
 
 def _failure(doc_id: str, node: PageNode, error: str, **context: t.Any) -> dict[str, t.Any]:

@@ -24,6 +24,7 @@ from target_files import assemble, fsutil, outcomes, report
 from target_files.previous import PreviousRun
 from target_files.snapshot import RunFolder, iso, utc_now
 from target_files.staging import Staging
+from target_files.staging import problems as staging_problems
 from target_files.tree import Tree
 
 if t.TYPE_CHECKING:
@@ -98,7 +99,7 @@ class Run:
     def check_input(self, reader: TrackingReader, *, require_complete: bool) -> None:
         """Refuse input that ended early (raises RunNotPromotedError)."""
         self.staging.close()
-        problems = self.staging.problems()
+        problems = staging_problems(self.staging)
         coda_input = "docs" in reader.schema_streams
         if require_complete and coda_input and reader.last_schema_stream != CLOSING_STREAM:
             problems.insert(

@@ -53,7 +53,7 @@ class RecordingValidator(BaseJSONSchemaValidator):
         try:
             self.inner.validate(record)
         except InvalidRecord as exc:
-            self.staging.add_invalid(self.stream, record, str(exc.args[0] if exc.args else exc))
+            self.staging.invalid.add(self.stream, record, str(exc.args[0] if exc.args else exc))
 
 
 class FastValidator(BaseJSONSchemaValidator):

@@ -125,6 +125,28 @@ class OtherStage:
     records: int = 0
 
 
+@dataclass
+class InvalidRecords:
+    """Records that do not match their schema (kept as received): the first few of each
+    stream one by one, then only counted."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    reported: dict[str, list[dict[str, t.Any]]] = field(default_factory=dict)
+
+    def add(self, stream: str, record: t.Mapping[str, t.Any], error: str) -> None:
+        count = self.counts[stream] = self.counts.get(stream, 0) + 1
+        if count <= MAX_INVALID_REPORTED:
+            obj_id = record.get("id") or record.get("table_id") or record.get("page_id")
+            self.reported.setdefault(stream, []).append(
+                {
+                    "doc_id": record.get("doc_id"),
+                    "object_id": obj_id,
+                    "name": record.get("name"),
+                    "error": error,
+                }
+            )
+
+
 class Staging:
     """Everything received, by id; files under `root` (`<partial run>/.staging`)."""
 
@@ -140,8 +162,7 @@ class Staging:
         self.tables: dict[tuple[str, str], TableStage] = {}
         self.others: dict[str, OtherStage] = {}
         self.failures: list[dict[str, t.Any]] = []
-        self.invalid: dict[str, list[dict[str, t.Any]]] = {}
-        self.invalid_counts: dict[str, int] = {}
+        self.invalid = InvalidRecords()
 
     def _next(self) -> int:
         self._seq += 1
@@ -271,7 +292,7 @@ class Staging:
                 table.early_rows += 1
                 return
             self._start_csv(table)
-        self._write_row(table, record)
+        _write_row(self._files, self.invalid, table, record)
 
     def _start_csv(self, table: TableStage) -> None:
         columns = csvfile.ordered_columns(table.columns.values())
@@ -283,21 +304,9 @@ class Staging:
             self._files.close(table.early_path)
             with table.early_path.open(encoding=fsutil.ENCODING) as spool:
                 for line in spool:
-                    self._write_row(table, jsonio.loads(line))
+                    _write_row(self._files, self.invalid, table, jsonio.loads(line))
             table.early_path.unlink()
             table.early_rows = 0
-
-    def _write_row(self, table: TableStage, record: t.Mapping[str, t.Any]) -> None:
-        values = record.get("values")
-        if values is not None and type(values) is not dict:
-            # The row is kept (its own fields, empty cells) and reported.
-            self.add_invalid("rows", record, f"`values` is not an object: {values!r:.60}")
-            record = {**record, "values": None}
-        elif values and not values.keys() <= table.column_set:
-            table.unknown_ids.update(str(k) for k in values if k not in table.column_set)
-        _, writer = self._files.get(table.csv_path)
-        writer.writerow(csvfile.row_cells(record, table.column_ids or ()))
-        table.rows += 1
 
     def add_table_sync(self, record: dict[str, t.Any]) -> None:
         require(record, "table_syncs", "doc_id", "table_id")
@@ -308,21 +317,6 @@ class Staging:
 
     def add_failure(self, record: dict[str, t.Any]) -> None:
         self.failures.append(dict(record))
-
-    def add_invalid(self, stream: str, record: t.Mapping[str, t.Any], error: str) -> None:
-        """A record that does not match its schema (kept as received)."""
-        count = self.invalid_counts.get(stream, 0) + 1
-        self.invalid_counts[stream] = count
-        if count <= MAX_INVALID_REPORTED:
-            obj_id = record.get("id") or record.get("table_id") or record.get("page_id")
-            self.invalid.setdefault(stream, []).append(
-                {
-                    "doc_id": record.get("doc_id"),
-                    "object_id": obj_id,
-                    "name": record.get("name"),
-                    "error": error,
-                }
-            )
 
     def add_other(self, stream: str, record: dict[str, t.Any]) -> None:
         other = self.others.get(stream)
@@ -345,36 +339,57 @@ class Staging:
         with contextlib.suppress(Exception):
             self._files.close_all()
 
-    def problems(self) -> list[str]:
-        """Signs that the input stopped early: children whose parent record never came."""
-        out = [
-            f"rows/columns of table {t.table_id} (doc {t.doc_id}) but no `tables` record"
-            for t in self.tables.values()
-            if t.seen_data and not t.listed
-        ]
-        out += [
-            f"exported page {p.page_id} (doc {p.doc_id}) but no `pages` record"
-            for p in self.pages.values()
-            if p.contents and not p.listed
-        ]
-        out += [
-            f"pages/tables of doc {d.doc_id} but no `docs` record"
-            for d in self.docs.values()
-            if d.record is None and (d.page_ids or d.table_ids)
-        ]
-        return out
-
     def digest(self, path: Path) -> Digest | None:
         """The digest of a staged file, taken as it was written."""
         return self._files.digests.get(path)
 
-    def read_jsonl(self, path: Path) -> list[dict[str, t.Any]]:
-        """Objects of one doc or table (last one wins per id, first position kept)."""
-        if not path.exists():
-            return []
-        by_id: dict[str, dict[str, t.Any]] = {}
-        with path.open(encoding=fsutil.ENCODING) as spool:
-            for line in spool:
-                obj = jsonio.loads(line)
-                by_id[str(obj.get("id"))] = obj
-        return list(by_id.values())
+
+def problems(staging: Staging) -> list[str]:
+    """Signs that the input stopped early: children whose parent record never came."""
+    out = [
+        f"rows/columns of table {t.table_id} (doc {t.doc_id}) but no `tables` record"
+        for t in staging.tables.values()
+        if t.seen_data and not t.listed
+    ]
+    out += [
+        f"exported page {p.page_id} (doc {p.doc_id}) but no `pages` record"
+        for p in staging.pages.values()
+        if p.contents and not p.listed
+    ]
+    out += [
+        f"pages/tables of doc {d.doc_id} but no `docs` record"
+        for d in staging.docs.values()
+        if d.record is None and (d.page_ids or d.table_ids)
+    ]
+    return out
+
+
+def read_jsonl(path: Path) -> list[dict[str, t.Any]]:
+    """Objects of one doc or table (last one wins per id, first position kept)."""
+    if not path.exists():
+        return []
+    by_id: dict[str, dict[str, t.Any]] = {}
+    with path.open(encoding=fsutil.ENCODING) as spool:
+        for line in spool:
+            obj = jsonio.loads(line)
+            by_id[str(obj.get("id"))] = obj
+    return list(by_id.values())
+
+
+def _write_row(
+    files: fsutil.OpenFiles,
+    invalid: InvalidRecords,
+    table: TableStage,
+    record: t.Mapping[str, t.Any],
+) -> None:
+    """One row into its table's staged CSV (rows are the hot path: no more than needed)."""
+    values = record.get("values")
+    if values is not None and type(values) is not dict:
+        # The row is kept (its own fields, empty cells) and reported.
+        invalid.add("rows", record, f"`values` is not an object: {values!r:.60}")
+        record = {**record, "values": None}
+    elif values and not values.keys() <= table.column_set:
+        table.unknown_ids.update(str(k) for k in values if k not in table.column_set)
+    _, writer = files.get(table.csv_path)
+    writer.writerow(csvfile.row_cells(record, table.column_ids or ()))
+    table.rows += 1

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from target_files import csvfile, fsutil, layout, outcomes
 from target_files.outcomes import FULL_RUN_HINT, CsvOutcome, CsvPlan, TableOutcome
 from target_files.previous import MismatchError, merged_rows
+from target_files.staging import read_jsonl
 from target_files.tree import Carry, Tree
 
 if t.TYPE_CHECKING:
@@ -134,7 +135,7 @@ def _table(tree: Tree, doc_id: str, node: TableNode, obj: dict[str, t.Any] | Non
     # the values would pass for the table): keep latest's copy, if any.
     if st is None or (doc_id, node.table_id) in tree.failed.columns:
         return _kept(tree, doc_id, node, entry)
-    columns = csvfile.ordered_columns(tree.staging.read_jsonl(st.columns_path))
+    columns = csvfile.ordered_columns(read_jsonl(st.columns_path))
     tree.write_json(node.base + ".table.json", obj or {})
     tree.write_json(node.base + ".columns.json", columns)
     files = {

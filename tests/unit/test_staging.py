@@ -9,7 +9,7 @@ import pytest
 from singer_sdk.exceptions import InvalidRecord
 
 from target_files import fsutil
-from target_files.staging import Staging
+from target_files.staging import Staging, problems
 
 PERMS = fsutil.Perms(private=True, fsync=False)
 
@@ -36,7 +36,7 @@ def test_rows_before_columns_are_spooled_then_laid_out(tmp_path: Path) -> None:
     got = csv_rows(table.csv_path)
     assert [r[0] for r in got[1:]] == ["r1", "r2"]
     assert [r[-1] for r in got[1:]] == ["x", "y"]
-    assert st.problems() == []
+    assert problems(st) == []
 
 
 def test_a_later_export_of_the_same_page_wins(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_children_without_their_parent_are_problems(tmp_path: Path) -> None:
     st.add_column({"doc_id": "d", "table_id": "t", "id": "c1"})
     st.add_page({"doc_id": "d", "id": "p"})
     st.close()
-    assert len(st.problems()) == 2  # table without `tables`, doc without `docs`
+    assert len(problems(st)) == 2  # table without `tables`, doc without `docs`
 
 
 def test_unknown_columns_and_bad_values_are_noted(tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_unknown_columns_and_bad_values_are_noted(tmp_path: Path) -> None:
     st.add_row({"doc_id": "d", "table_id": "t", "id": "r1", "values": {"c9": 1}})
     st.add_row({"doc_id": "d", "table_id": "t", "id": "r2", "values": [1]})
     assert st.tables[("d", "t")].unknown_ids == {"c9"}
-    assert st.invalid_counts == {"rows": 1}
+    assert st.invalid.counts == {"rows": 1}
 
 
 def test_records_without_ids_and_dry_runs_are_refused(tmp_path: Path) -> None:
