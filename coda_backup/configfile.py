@@ -19,6 +19,7 @@ import typing as t
 from pathlib import Path
 
 from coda_backup.errors import UsageError
+from coda_backup.pipeline import TOKEN_ENV
 
 if t.TYPE_CHECKING:
     from coda_backup.flags import Flag, Parser
@@ -99,7 +100,7 @@ def defaults_from(
         if key.lower() in TOKEN_KEYS:
             msg = (
                 f"{path}: {key}: the token never goes into a config file; name a file "
-                "with token_file, or set CODA_API_TOKEN"
+                f"with token_file, or set {TOKEN_ENV}"
             )
             raise UsageError(msg)
         flag = keys.get(key) if key not in NOT_SETTINGS else None

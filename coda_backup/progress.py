@@ -23,7 +23,7 @@ from coda_backup.totals import Snapshot, Totals, describe, snapshot
 #: Streams whose records the progress display counts (bytes: the relay never decodes).
 COUNTED_STREAMS = (b"docs", b"pages", b"page_contents", b"tables", b"rows", b"failures")
 TTY_REDRAW_SECONDS = 0.25
-PLAIN_LOG_SECONDS = 5.0
+PLAIN_LOG_SECONDS = 10.0  # in a log: enough to follow a long run, little noise in a short one
 BAR_STEPS = 1000
 #: The label, the bar, and the counts as the bar's description (tqdm puts a comma before
 #: a postfix).
