@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 MELTANO_VENV := .venv-meltano
 
-.PHONY: install test test-sdk-next lint typecheck demo bench meltano clean
+.PHONY: install test test-sdk-next lint typecheck demo bench bench-scale meltano clean
 
 # Modules mypy checks (strict, pyproject [tool.mypy]): those already clean. To be widened to
 # the whole of coda_backup once configfile.py and verify.py are clean.
@@ -60,6 +60,10 @@ demo: install
 
 bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m benchmarks.run
+
+# Only the scale scenario (three workspace sizes); its section replaces the one in RESULTS.md.
+bench-scale: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m benchmarks.run --scenario scale --update
 
 clean:
 	rm -rf $(VENV) $(MELTANO_VENV) demo-backups .pytest_cache .ruff_cache

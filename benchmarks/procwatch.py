@@ -37,7 +37,7 @@ class ProcStats:
     cpu_sys: float = 0.0
     maxrss_kb: int = 0  # exact (benchmarks.launch) or the highest VmHWM polled
     ended: float | None = None  # time.monotonic()
-    direct: bool = True  # False: a grandchild, only its peak RSS is known
+    direct: bool = True  # False: a grandchild: peak RSS and CPU polled from /proc
 
     @property
     def cpu(self) -> float:
@@ -70,6 +70,20 @@ def _read_status_kb(pid: int, key: bytes) -> int | None:
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _read_cpu(pid: int) -> tuple[float, float] | None:
+    """utime, stime (s) of a live process or an unreaped zombie, from /proc/<pid>/stat."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    # "pid (comm) state ppid ..." — utime and stime are fields 14 and 15
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return int(fields[11]) / _TICK, int(fields[12]) / _TICK
 
 
 def _cmdline(pid: int) -> str:
@@ -170,11 +184,17 @@ class _Watcher:
     def poll_rss(self) -> None:
         # VmHWM only: ru_maxrss of a child forked from this process starts at our own peak.
         for pid, name in [*self.tracked.items(), *self.pending.items()]:
+            st = self.stats.procs[name]
+            if not st.direct:
+                # A grandchild's CPU: the last sample before its parent reaps it (a zombie
+                # still shows its final utime and stime), so at most one poll short.
+                cpu = _read_cpu(pid)
+                if cpu is not None:
+                    st.cpu_user, st.cpu_sys = cpu
             hwm = _read_status_kb(pid, b"VmHWM:")
             if hwm is None:
                 self.tracked.pop(pid, None)  # gone (or a zombie: its memory is released)
                 continue
-            st = self.stats.procs[name]
             st.maxrss_kb = max(st.maxrss_kb, hwm)
 
     def reap(self) -> None:

@@ -466,7 +466,12 @@ def render(results: dict[str, Any]) -> str:
     ]
     out += machine_section(m)
     out += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
-    out += [f"| {name} | {value} | {_met(ok)} |" for name, value, ok in targets(results)]
+    rows = targets(results)
+    if sc.get("scale"):
+        from benchmarks import report_scale  # it imports this module's helpers
+
+        rows += report_scale.targets(sc["scale"])
+    out += [f"| {name} | {value} | {_met(ok)} |" for name, value, ok in rows]
     out += ["", HOW_TO_READ]
     runs = [r for r in [sc.get("full"), *(sc.get("incremental") or []), sc.get("half_limits")]
             if r]  # fmt: skip
@@ -490,6 +495,8 @@ def render(results: dict[str, Any]) -> str:
         out += ["## CPU per row", "", *cpu_section(sc["cpu"])]
     if sc.get("memory"):
         out += ["## Memory", "", *memory_section(sc["memory"])]
+    if sc.get("scale"):
+        out += report_scale.section(sc["scale"])
     if runs:
         out += ["## Where the time goes", ""]
         for run in runs:

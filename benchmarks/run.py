@@ -1,11 +1,15 @@
 """`make bench`: measure tap-coda + target-files against the fake Coda API with Coda's limits.
 
-    python -m benchmarks.run [--quick] [--scenario full|incremental|cpu|memory|half-limits|all]
+    python -m benchmarks.run [--quick] [--scenario full|incremental|cpu|memory|half-limits|
+                                         scale|all]
                              [--results FILE] [--json FILE] [--keep] [--from-json FILE]
+                             [--update]
 
 A whole run (`--scenario all`, the default) writes benchmarks/RESULTS.md and every number
 in benchmarks/RESULTS.json (compare them before and after a change); `--quick` or a single
-scenario prints the report instead unless `--results`/`--json` are given. The exit code is 0
+scenario prints the report instead unless `--results`/`--json` are given; `--update`
+puts the scenarios measured into the last RESULTS.json and renders RESULTS.md from it
+(`make bench-scale`), each section saying which run it comes from. The exit code is 0
 when every scenario completed and lost nothing, whatever the targets say (this measures,
 it does not judge), 1 otherwise.
 """
@@ -25,9 +29,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import report, scenarios
+from benchmarks import report, scale, scenarios
 
-SCENARIOS = ("full", "incremental", "half-limits", "cpu", "memory")
+SCENARIOS = ("full", "incremental", "half-limits", "cpu", "memory", "scale")
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 #: Every number of the last full run, to compare before and after a change.
 DEFAULT_JSON = DEFAULT_RESULTS.with_suffix(".json")
@@ -49,6 +53,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         metavar="FILE",
         help="measure nothing: render the report from an earlier --json file",
+    )
+    parser.add_argument(
+        "--scale-pages",
+        type=lambda v: [int(x) for x in v.split(",")],
+        help="scale scenario: only the sizes with these page counts (e.g. 1000,5000)",
+    )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="merge what this run measured into RESULTS.json and rewrite RESULTS.md",
     )
     parser.add_argument(
         "--timeout", type=float, default=1800.0, help="seconds allowed per measured run"
@@ -134,13 +148,17 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         say(f"memory with a {sizes.memory_rows:,}-row table …")
         sc["memory"] = scenarios.memory(sizes, workdir, args.timeout)
         say(f"  peak RSS MB: {sc['memory']['rss_mb']}")
+    if "scale" in wanted:
+        say("scale: three workspace sizes, full and no-change, one after the other …")
+        sc["scale"] = scale.scale(args.quick, workdir, args.timeout, say, args.scale_pages)
+        sc["scale"]["machine"] = results["machine"]
     return results
 
 
 def all_ok(results: dict[str, Any]) -> bool:
     sc = results["scenarios"]
     runs = [sc.get("full"), *(sc.get("incremental") or []), sc.get("half_limits"),
-            sc.get("cpu"), sc.get("memory")]  # fmt: skip
+            sc.get("cpu"), sc.get("memory"), sc.get("scale")]  # fmt: skip
     return all(r["ok"] for r in runs if r)
 
 
@@ -159,14 +177,27 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def merged_into(path: Path, results: dict[str, Any]) -> dict[str, Any]:
+    """The results in `path` with this run's scenarios in place of theirs."""
+    old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if old is None:
+        return results
+    old["scenarios"].update(results["scenarios"])
+    old.setdefault("workspace", results.get("workspace"))
+    old["ok"] = all_ok(old)
+    return old
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.from_json is not None:
         results = json.loads(args.from_json.read_text(encoding="utf-8"))
     else:
         results = measure(args)
+    if args.update:
+        results = merged_into(DEFAULT_JSON, results)
     markdown = report.render(results)
-    whole = args.scenario == "all" and not args.quick and args.from_json is None
+    whole = (args.scenario == "all" or args.update) and not args.quick and args.from_json is None
     target = args.results or (DEFAULT_RESULTS if whole else None)
     if target is not None:
         target.write_text(markdown, encoding="utf-8")

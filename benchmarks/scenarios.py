@@ -191,8 +191,10 @@ def run_coda_backup(
     incremental: bool,
     label: str,
     timeout: float,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """`coda-backup` with default settings against `fake`; everything report.py needs."""
+    """`coda-backup` with default settings (or `env`'s) against `fake`; everything
+    report.py needs."""
     bound, minimal = bounds.lower_bound(fake.workspace, fake.config, plan)
     cool_down(fake)
     fake.reset_log()
@@ -203,7 +205,7 @@ def run_coda_backup(
     stats = procwatch.run_single(
         "coda-backup",
         argv,
-        env=child_env(),
+        env=env or child_env(),
         cwd=REPO,
         logs=logs,
         descendants={"tap": "tap-coda", "target": "target-files"},
@@ -235,6 +237,10 @@ def run_coda_backup(
             name: stats.procs[name].maxrss_kb / 1024
             for name in ("tap", "target")
             if name in stats.procs
+        },
+        # polled from /proc (grandchildren); the relay's is the tree's less these
+        "cpu_by_process": {
+            name: stats.procs[name].cpu for name in ("tap", "target") if name in stats.procs
         },
         "check": check,
         "logs": str(logs),
