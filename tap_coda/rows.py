@@ -16,6 +16,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from tap_coda import decisions, schemas
 from tap_coda.client import CodaClientError, NextPageTokenPaginator
 from tap_coda.ledger import TableOutcome
+from tap_coda.prefetch import pages_ahead
 from tap_coda.rowpath import PlainRowPath
 from tap_coda.streams import OBJECT_ERRORS, ChildStream, TablesStream
 
@@ -61,6 +62,27 @@ class RowsStream(PlainRowPath, ChildStream):
     def get_new_paginator(self) -> NextPageTokenPaginator:
         self._paginator = super().get_new_paginator()
         return self._paginator
+
+    def request_records(self, context: Context | None) -> Rows:
+        """singer-sdk's page loop, each next rows page asked for while this one is handled
+        (tap_coda.prefetch). Coda ends a listing by leaving out `nextPageToken` only."""
+        paginator = self.get_new_paginator()
+        send = self.request_decorator(self._request)
+
+        def fetch() -> tuple[requests.PreparedRequest, requests.Response]:
+            prepared = self._prepare_request(context=context, page=paginator)
+            return prepared, send(prepared, context)
+
+        def advance(page: tuple[requests.PreparedRequest, requests.Response]) -> bool:
+            paginator.advance(page[1])
+            return not paginator.finished
+
+        with self.get_http_request_counter() as request_counter:
+            request_counter.with_context(context)
+            for prepared, response in pages_ahead(fetch, advance):
+                request_counter.increment()
+                self.update_sync_costs(prepared, response, context)
+                yield from self.parse_response(response)
 
     def get_url_params(
         self, context: Context | None, next_page_token: str | None

@@ -18,6 +18,7 @@ from tap_coda import decisions, progress, schemas
 from tap_coda.client import CodaClientError, CodaRequestError, CodaStream
 from tap_coda.ledger import failure_details, fingerprint
 from tap_coda.responses import json_body
+from tap_coda.state import DocStateWriter
 
 if t.TYPE_CHECKING:
     from concurrent.futures import Future
@@ -133,6 +134,13 @@ class DocsStream(BackupStream):
             )
             return
         yield {"doc_id": record["id"]}
+
+    def _sync_children(self, child_context: Context | None) -> None:
+        super()._sync_children(child_context)
+        # A doc is done: its bookmarks go out now (tap_coda.state sends no STATE per child).
+        writer = self._tap.state_writer
+        if isinstance(writer, DocStateWriter):
+            writer.flush()
 
 
 class TablesStream(ChildStream):

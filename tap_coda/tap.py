@@ -29,6 +29,7 @@ from tap_coda.settings import (
     config_problems,
     unknown_settings,
 )
+from tap_coda.state import DocStateWriter
 from tap_coda.streams import (
     ColumnsStream,
     DocsStream,
@@ -105,6 +106,10 @@ class TapCoda(Tap):
         for key, nearest in unknown_settings(self.config, self.config_jsonschema):
             hint = f": did you mean {nearest!r}?" if nearest else ""
             self.logger.warning("Unknown setting %r, ignored%s", key, hint)
+        # STATE per doc, not per child context (tap_coda.state, issue #17).
+        self._state_writer: DocStateWriter = DocStateWriter(
+            t.cast("RowBatchingWriter", self.message_writer)
+        )
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(self, self.services) for stream_type in STREAM_TYPES]
@@ -215,7 +220,8 @@ class TapCoda(Tap):
         self.services.close()
         try:
             self.logger.info("Stopping on signal %d", signum)
-            self.state_writer.write_state(self.state)
+            self._state_writer.write_state(self.state)
+            self._state_writer.flush()
         finally:
             for stream in (sys.stdout, sys.stderr):
                 with contextlib.suppress(Exception):
@@ -228,6 +234,7 @@ class TapCoda(Tap):
         self.check_token()
         try:
             super().sync_all()
+            self._state_writer.flush()  # the last STATE: everything is out
         finally:
             self.services.close()
 

@@ -31,6 +31,11 @@ class RowBatchingWriter(MsgSpecWriter):
         if type(message) is not singer.RecordMessage or len(self._held) >= self.LIMIT:
             self.send()
 
+    def write_line(self, line: bytes) -> None:
+        """An encoded message (tap_coda.state's STATE): after what is held, then flushed."""
+        self._held += line
+        self.send()
+
     def send(self) -> None:
         """Write what is held to stdout (resolved now: tests redirect it) and flush."""
         out, data = sys.stdout.buffer, bytes(self._held)
