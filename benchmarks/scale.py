@@ -139,7 +139,11 @@ def scale(
     quick: bool, workdir: Path, timeout: float, say: Any, only: list[int] | None = None
 ) -> dict[str, Any]:
     sizes = [s for s in (QUICK_SIZES if quick else FULL_SIZES) if not only or s.pages in only]
-    points = [one_size(size, workdir, timeout, say) for size in sizes]
+    points = []
+    for size in sizes:
+        points.append(one_size(size, workdir, timeout, say))
+        # each size as it completes: a run stopped later still has the earlier sizes
+        scenarios.write_json(workdir / f"scale-{size.pages}.json", points[-1])
     return {
         "rate_factor": RATE_FACTOR,
         "latency": SCALED_LATENCY,
