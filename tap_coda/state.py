@@ -66,14 +66,15 @@ class DocStateWriter(StateWriter):
             self.flush()
 
     def flush(self) -> None:
-        """Send the state noted last, unless it is what the last STATE said."""
+        """Send the records held and the state noted last, unless the last STATE said it."""
         state, self._pending = self._pending, None
-        if state is None:
-            return
-        line = encoder.encode({"type": "STATE", "value": state}) + b"\n"
-        self._last_sent = self._clock()
-        if line == self._last_line:
-            return
-        self._raw.write_line(line)
-        self._last_line = line
-        self.sent += 1
+        line = b""
+        if state is not None:
+            line = encoder.encode({"type": "STATE", "value": state}) + b"\n"
+            self._last_sent = self._clock()
+            if line == self._last_line:
+                line = b""
+        self._raw.write_line(line)  # an empty line sends only what the writer holds
+        if line:
+            self._last_line = line
+            self.sent += 1
