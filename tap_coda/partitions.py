@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import typing as t
 
+from singer_sdk import Stream
 from singer_sdk.streams._state import StreamStateManager
 
 if t.TYPE_CHECKING:
-    from singer_sdk import Stream
     from singer_sdk.helpers import types
 
 _Key = tuple[tuple[str, t.Any], ...]
@@ -77,3 +77,13 @@ def indexed_state_manager(stream: Stream) -> StreamStateManager:
         is_sorted=stream.is_sorted,
         check_sorted=stream.check_sorted,
     )
+
+
+class IndexedStateStream(Stream):
+    """A singer-sdk stream (mixed in before the concrete base) with the indexed manager."""
+
+    @property
+    def state_manager(self) -> StreamStateManager:
+        if self._state_manager is None:
+            self._state_manager = indexed_state_manager(self)
+        return self._state_manager

@@ -17,7 +17,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from tap_coda import decisions, progress, schemas
 from tap_coda.client import CodaClientError, CodaRequestError, CodaStream
 from tap_coda.ledger import failure_details, fingerprint
-from tap_coda.partitions import indexed_state_manager
+from tap_coda.partitions import IndexedStateStream
 from tap_coda.responses import json_body
 from tap_coda.state import DocStateWriter
 
@@ -26,7 +26,6 @@ if t.TYPE_CHECKING:
 
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context, Record
-    from singer_sdk.streams._state import StreamStateManager
 
     from tap_coda.services import Services
 
@@ -34,14 +33,8 @@ if t.TYPE_CHECKING:
 OBJECT_ERRORS = (CodaClientError, CodaRequestError, RetriableAPIError, requests.RequestException)
 
 
-class BackupStream(CodaStream):
+class BackupStream(IndexedStateStream, CodaStream):
     """A tap-coda stream: it records the failure of one object instead of stopping the run."""
-
-    @property
-    def state_manager(self) -> StreamStateManager:  # partitions by dict (tap_coda.partitions)
-        if self._state_manager is None:
-            self._state_manager = indexed_state_manager(self)
-        return self._state_manager
 
     def fail(self, context: Context, exc: BaseException, **fields: t.Any) -> None:
         message, status, attempts = failure_details(exc, self.backoff_max_tries())
