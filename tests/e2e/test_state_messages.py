@@ -19,7 +19,7 @@ import pytest
 from fakecoda import build_bench_workspace
 from fakecoda.render import export_content
 from tap_coda.state import STATE_INTERVAL_SECONDS
-from tests.e2e.conftest import TOKEN, console_script
+from tests.e2e.backup_cli import TOKEN, console_script
 from tests.helpers import FAST_TAP, run_tap
 
 if t.TYPE_CHECKING:
