@@ -90,7 +90,10 @@ def manifest_tables(result: Result) -> dict[str, dict[str, t.Any]]:
 
 
 def failure_keys(result: Result) -> set[tuple[str, str]]:
-    return {(f["object_type"], f["object_id"]) for f in result.summary()["failures"]}
+    """What the run could not back up: its failures and its skips (what Coda never serves)."""
+    summary = result.summary()
+    problems = [*summary["failures"], *summary.get("skips", [])]
+    return {(f["object_type"], f["object_id"]) for f in problems}
 
 
 def first_docs_listing(log: list[LogEntry]) -> LogEntry:
