@@ -27,7 +27,7 @@ if t.TYPE_CHECKING:
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10: the same parser, as a package
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 APP = "coda-backup"
 FILE_NAME = "config.toml"
@@ -52,7 +52,8 @@ def default_path(env: t.Mapping[str, str] | None = None, platform: str | None = 
 def read(path: Path) -> dict[str, t.Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            settings: dict[str, t.Any] = tomllib.load(handle)
+            return settings
     except OSError as exc:
         msg = f"cannot read the config file {path}: {exc.strerror or exc}"
         raise UsageError(msg) from None

@@ -50,7 +50,8 @@ def sha256_of(path: str | Path) -> str:
     """The file's sha256, streamed (no whole-file read into memory)."""
     with open(path, "rb", buffering=0) as handle:  # noqa: PTH123 - str paths on purpose
         if hasattr(hashlib, "file_digest"):  # Python 3.11+: readinto one reused buffer
-            return hashlib.file_digest(handle, "sha256").hexdigest()
+            hexdigest: str = hashlib.file_digest(handle, "sha256").hexdigest()
+            return hexdigest
         digest = hashlib.sha256()
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
