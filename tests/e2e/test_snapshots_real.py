@@ -1,7 +1,6 @@
 """The snapshot commands on real backups (`coda-backup` against the fake): verify of a
 fresh backup and of damage in it, and a damaged file of `latest` never carried into the
-next incremental run. They need target-files' digests (`files` in manifest.json) and the
-tap's `refetch` setting; until those are there they skip, saying which is missing."""
+next incremental run (target-files' digests and the tap's `refetch` setting at work)."""
 
 from __future__ import annotations
 
@@ -9,8 +8,6 @@ import os
 import stat
 import typing as t
 from pathlib import Path
-
-import pytest
 
 from fakecoda import build_demo_workspace
 from tests.e2e.backup_cli import run_coda_backup
@@ -20,11 +17,6 @@ if t.TYPE_CHECKING:
     from fakecoda import FakeCoda
 
 StartFake = t.Callable[..., "FakeCoda"]
-
-
-def needs_digests(manifest: dict[str, t.Any]) -> None:
-    if not isinstance(manifest.get("files"), dict):
-        pytest.skip("target-files does not record digests in manifest.json yet")
 
 
 def flip_byte_keep_mtime(path: Path) -> None:
@@ -53,7 +45,7 @@ def test_verify_a_real_backup_and_a_flipped_byte(start_fake: StartFake, tmp_path
     result = run_coda_backup(output=output, fake=fake)
     assert result.returncode == 0, result.stderr
     manifest = result.manifest()
-    needs_digests(manifest)
+    assert isinstance(manifest["files"], dict)
     intact = coda_backup("verify", "--output", str(output))
     assert intact.returncode == 0, intact.stdout
     _doc, _page, rel = a_page(manifest)
@@ -66,16 +58,11 @@ def test_verify_a_real_backup_and_a_flipped_byte(start_fake: StartFake, tmp_path
 
 
 def test_a_damaged_file_in_latest_is_fetched_again(start_fake: StartFake, tmp_path: Path) -> None:
-    from tap_coda.tap import TapCoda
-
     ws = build_demo_workspace()
     fake = start_fake(ws)
     output = tmp_path / "b"
     first = run_coda_backup(output=output, fake=fake)
     assert first.returncode == 0, first.stderr
-    needs_digests(first.manifest())
-    if "refetch" not in TapCoda.config_jsonschema["properties"]:
-        pytest.skip("tap-coda has no refetch setting yet")
     doc_id, page_id, rel = a_page(first.manifest())
     old_run = first.run_dir
     flip_byte_keep_mtime(old_run / rel)

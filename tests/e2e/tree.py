@@ -8,6 +8,7 @@ folder named by its parent's stem; every name ends with `__{id}`), with
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import typing as t
@@ -115,17 +116,28 @@ def readable_part(stem: str, obj_id: str) -> str:
 
 def assert_readable(part: str, *names: str) -> None:
     """The readable part of a name is the safe form of `names` (joined by `__`), cut to
-    fit when long: a non-empty prefix of it."""
-    full = "__".join(layout.safe(n) for n in names)
+    fit when long: each name's share a non-empty prefix of its safe form."""
+    safe_names = [layout.safe(n) for n in names]
+    full = "__".join(safe_names)
     assert part, f"empty readable part for {names!r}"
     if len(full.encode("utf-8")) < 150:
         assert part == full
     else:
-        pieces = part.split("__")
-        assert all(
-            full_piece.startswith(piece)
-            for piece, full_piece in zip(pieces, [layout.safe(n) for n in names], strict=True)
-        )
+        # Safe names may hold `__` themselves (`<>` becomes `__`): try every way to cut
+        # `part` at len(names) - 1 of its separators.
+        cuts = [i for i in range(len(part)) if part.startswith("__", i)]
+        assert any(
+            all(
+                whole.startswith(piece)
+                for piece, whole in zip(_pieces(part, chosen), safe_names, strict=True)
+            )
+            for chosen in itertools.combinations(cuts, len(names) - 1)
+        ), (part, safe_names)
+
+
+def _pieces(text: str, cuts: tuple[int, ...]) -> list[str]:
+    bounds = [0, *[c for cut in cuts for c in (cut, cut + 2)], len(text)]
+    return [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
 
 
 def doc_dir(backup: RunTree, doc: Doc) -> Path:
