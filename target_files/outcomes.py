@@ -276,28 +276,26 @@ class DocOutcome:
     damaged: list[Record] = field(default_factory=list)
 
 
-def damaged_carried(docs: t.Iterable[DocOutcome]) -> list[Record]:
-    """Files of latest that failed the carry check, in tree order."""
+def _in_tree_order(docs: t.Iterable[DocOutcome], kind: str) -> list[Record]:
+    """The `kind` records (`damaged` or `failures`) of every doc, page and table."""
     out: list[Record] = []
     for doc in docs:
-        out += doc.damaged
+        out += getattr(doc, kind)
         for page in doc.pages:
-            out += page.damaged
+            out += getattr(page, kind)
         for table in doc.tables:
-            out += table.damaged
+            out += getattr(table, kind)
     return out
+
+
+def damaged_carried(docs: t.Iterable[DocOutcome]) -> list[Record]:
+    """Files of latest that failed the carry check, in tree order."""
+    return _in_tree_order(docs, "damaged")
 
 
 def own_failures(docs: t.Iterable[DocOutcome]) -> list[Record]:
     """The target's own failures, in tree order."""
-    out: list[Record] = []
-    for doc in docs:
-        out += doc.failures
-        for page in doc.pages:
-            out += page.failures
-        for table in doc.tables:
-            out += table.failures
-    return out
+    return _in_tree_order(docs, "failures")
 
 
 def summary_counts(
