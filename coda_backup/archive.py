@@ -42,7 +42,7 @@ def _members(run_dir: Path) -> list[tuple[str, Path]]:
 def expected_digests(run_dir: Path) -> dict[str, str]:
     """What each member must hash to: the manifest's record, and the manifest's own."""
     try:
-        listed = runs.manifest_files(runs.read_manifest(run_dir))
+        listed = runs.read_manifest_files(run_dir)
     except FileNotFoundError:
         msg = f"{run_dir.name} has no manifest.json"
         raise ArchiveError(msg) from None

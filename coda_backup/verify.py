@@ -90,7 +90,7 @@ def check_file(
 ) -> Problem | None:
     """One listed file against its manifest entry: None when it is intact. `found`: the
     file's scandir entry when the run was walked already (saves a path join and lstat)."""
-    if not _inside(rel):
+    if found is None and not _inside(rel):  # a walked file is inside by construction
         return Problem(rel, "manifest", "the manifest lists a path outside the run")
     try:
         if found is not None:
@@ -120,7 +120,7 @@ def verify_run(output: Path, name: str, digests: Digests) -> RunReport:
     report = RunReport(name)
     run_dir = output / name
     try:
-        listed = runs.manifest_files(runs.read_manifest(run_dir))
+        listed = runs.read_manifest_files(run_dir)
     except FileNotFoundError:
         report.problems.append(Problem(runs.MANIFEST, "manifest", "manifest missing"))
         return report
@@ -128,7 +128,7 @@ def verify_run(output: Path, name: str, digests: Digests) -> RunReport:
         reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
         report.problems.append(Problem(runs.MANIFEST, "manifest", f"manifest: {reason}"))
         return report
-    present = dict(runs.walk_entries(run_dir))
+    present = dict(runs.walk_entries(run_dir, ordered=False))  # reported sorted below
     for rel, entry in sorted(listed.items()):
         report.files += 1
         if rel not in present and _inside(rel):
