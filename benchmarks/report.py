@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from benchmarks.bounds import CLASS_OF, KINDS, LIMITED_CLASSES
@@ -501,4 +502,14 @@ def render(results: dict[str, Any]) -> str:
         out += ["## Where the time goes", ""]
         for run in runs:
             out += where_time_goes(run)
+    out += companions()
     return "\n".join(out).rstrip() + "\n"
+
+
+def companions() -> list[str]:
+    """Links to the benchmarks that write a results file of their own (RESULTS-*.md):
+    found on disk, so a regenerated RESULTS.md never loses them."""
+    found = sorted(Path(__file__).resolve().parent.glob("RESULTS-*.md"))
+    if not found:
+        return []
+    return ["", "## Other benchmarks", "", *(f"- [{p.name}]({p.name})" for p in found)]
