@@ -23,7 +23,10 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.pagination import JSONPathPaginator
 
-from tap_coda.download import fetch_checked
+from tap_coda import egress
+from tap_coda.bodies import keep_body, read_capped
+from tap_coda.download import Limits, fetch_checked
+from tap_coda.errors import CodaRequestError as CodaRequestError  # noqa: PLC0414 - its old home
 from tap_coda.reach import CodaUnreachableError, send_while_reachable
 from tap_coda.redaction import redact, register_secret
 from tap_coda.responses import error_message, parse_json_or_retry, retry_after_seconds
@@ -54,14 +57,6 @@ class CodaClientError(FatalAPIError):
         self.response = response
 
 
-class CodaRequestError(Exception):
-    """A failure the tap detects itself (a failed export, a dead link); not an HTTP error."""
-
-    def __init__(self, message: str, http_status: int | None = None) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-
-
 class StaleDocError(RetriableAPIError):
     """`X-Coda-Doc-Version: latest` was refused: the doc's snapshot is behind (retried)."""
 
@@ -71,6 +66,11 @@ def rate_class_of(method: str, url: str) -> str:
     if method.upper() != "GET":
         return "write"
     return "list_docs" if urlparse(url).path.rstrip("/").endswith("/docs") else "read"
+
+
+def table_path(doc_id: str, table_id: str) -> str:
+    """`getTable`'s path, each id escaped."""
+    return f"/docs/{egress.segment(doc_id)}/tables/{egress.segment(table_id)}"
 
 
 #: Where every Coda listing keeps its objects.
@@ -106,6 +106,8 @@ class CodaStream(RESTStream[str]):
     #: Coda's list endpoints clamp `limit` silently; ask for a lot and follow tokens.
     page_size: int | None = 500
     extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS,)
+    #: An API answer is never followed elsewhere: the token goes to `api_url` only.
+    allow_redirects = False
 
     def __init__(self, tap: Tap, services: Services) -> None:
         self.services = services
@@ -118,11 +120,22 @@ class CodaStream(RESTStream[str]):
         session = getattr(self._sessions, "session", None)
         if session is None:
             session = self._sessions.session = requests.Session()
+            session.hooks["response"].append(self._read_body)
         return session
+
+    def _read_body(self, response: requests.Response, *_: t.Any, **__: t.Any) -> None:
+        """A response hook (before requests reads the body): read it within `max_body_bytes`."""
+        cap = self.settings.max_body_bytes
+        keep_body(response, read_capped(response, limit=cap, what="the API answer"))
 
     @cached_property
     def _sessions(self) -> threading.local:
         return threading.local()
+
+    @staticmethod
+    def _url_encode(val: t.Any) -> str:
+        # singer-sdk escapes only "/": every id in a path is one whole segment (egress.py).
+        return egress.segment(val)
 
     @property
     def url_base(self) -> str:
@@ -210,6 +223,9 @@ class CodaStream(RESTStream[str]):
         """singer-sdk's retries around `func`; each try paced by its Coda rate class."""
 
         def send(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            if not egress.within_base(prepared.url or "", self.url_base):
+                msg = f"refused to send the token outside api_url: {prepared.url!r}"
+                raise CodaRequestError(msg)
             self.services.rate_limits.acquire(
                 rate_class_of(prepared.method or "GET", prepared.url or "")
             )
@@ -245,6 +261,10 @@ class CodaStream(RESTStream[str]):
             message = error_message(response)
             if "not yet up to date" in message.lower():
                 raise StaleDocError(message, response)
+        if HTTPStatus.MULTIPLE_CHOICES <= status < HTTPStatus.BAD_REQUEST:
+            where = response.headers.get("Location", "nowhere")[:200]
+            msg = f"{status} redirect to {where} refused: the token goes only to api_url"
+            raise CodaClientError(msg, response)
         if status in self.extra_retry_statuses or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(error_message(response), response)
         if status >= HTTPStatus.BAD_REQUEST:
@@ -274,26 +294,43 @@ class CodaStream(RESTStream[str]):
         context: Context | None = None,
     ) -> requests.Response:
         """One API request outside the paginated listing, e.g. `getTable` or an export."""
-        url = path if path.startswith("http") else f"{self.url_base}{path}"
+        url = f"{self.url_base}{path}"
         prepared = self.build_prepared_request(
             method=method, url=url, params=params or {}, headers=self.http_headers, json=json
         )
         return self.request_decorator(self._request)(prepared, context)
 
-    def download_blob(self, url: str) -> requests.Response:
-        """GET a signed export link: no token (it is another host), no rate class, retried.
+    def download_blob(self, url: str, deadline: float | None = None) -> requests.Response:
+        """GET a signed export link: no token (it is another host), no rate class, retried;
+        only to the hosts `download_hosts` allows (egress.py), redirects included; read up
+        to `max_download_bytes` once decoded, and only until `deadline` (monotonic).
 
         What comes back is checked before it can become a page file: a gzip body must be
         a whole gzip stream (a cut one decodes silently to a prefix of the page), and an
         HTML page that is not gzip-encoded is a proxy's error page (Coda's blob host sends
         exports gzip-encoded, NOTES.md §4); both are retried like a 5xx or a 429.
         """
+        limits = Limits(self.settings.max_download_bytes, deadline)
 
         def fetch(
             _request: requests.PreparedRequest, _context: Context | None
         ) -> requests.Response:
-            return fetch_checked(self.services.blob_session, url, timeout=self.timeout)
+            return fetch_checked(
+                self.services.blob_session,
+                url,
+                timeout=self.timeout,
+                refusal=self.link_refusal,
+                limits=limits,
+            )
 
+        if reason := self.link_refusal(url):
+            raise CodaRequestError(reason)
         # singer-sdk's retries without pacing: the link's host is not Coda's API.
         retried = super().request_decorator(fetch)
         return retried(requests.Request("GET", url).prepare(), None)
+
+    def link_refusal(self, url: str) -> str | None:
+        """Why a link Coda handed out must not be fetched (egress.py); None when it may."""
+        return egress.refusal(
+            url, allowed_hosts=self.settings.download_hosts, api_url=self.settings.api_url
+        )

@@ -1,52 +1,89 @@
-"""Checks on a downloaded page export: a body that is not whole never becomes a page file."""
+"""Fetching a page export's download link: only to allowed hosts, within a byte cap and the
+export's deadline; a body that is not whole never becomes a page file."""
 
 from __future__ import annotations
 
-import zlib
+import time
+import typing as t
 from http import HTTPStatus
+from urllib.parse import urljoin
 
 import requests
-import urllib3.exceptions
 from singer_sdk.exceptions import RetriableAPIError
 
+from tap_coda.bodies import BodyLimitError, keep_body, read_capped
+from tap_coda.errors import CodaRequestError
 
-def read_checked_body(response: requests.Response) -> None:
-    """Read a streamed download into `response.content`, refusing bodies that are not whole."""
-    encoding = response.headers.get("Content-Encoding", "").strip().lower()
-    try:
-        if encoding != "gzip":
-            body = response.content  # requests reads and decodes it
-            kind = response.headers.get("Content-Type", "").lower()
-            if response.ok and kind.startswith("text/html"):
-                msg = f"the download link answered an HTML page, not the export ({len(body)} bytes)"
-                raise RetriableAPIError(msg, response)
-            return
-        raw = response.raw.read(decode_content=False)
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise requests.exceptions.ChunkedEncodingError(f"download cut off: {exc}") from None
-    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        body = inflate.decompress(raw) + inflate.flush()
-    except zlib.error as exc:
-        raise RetriableAPIError(f"download is not valid gzip: {exc}", response) from None
-    if not inflate.eof:
-        msg = f"download cut short: incomplete gzip stream ({len(raw)} bytes)"
-        raise RetriableAPIError(msg, response)
-    # What requests would have decoded, now known to be whole: requests has no public way
-    # to set a body read by hand (tests/e2e/test_faults.py, the cut-gzip download cases).
-    response._content = body  # noqa: SLF001
-    response._content_consumed = True  # type: ignore[attr-defined]  # noqa: SLF001
+#: Redirects followed from one link (each to an allowed host only).
+MAX_REDIRECTS = 3
 
 
-def fetch_checked(session: requests.Session, url: str, *, timeout: float) -> requests.Response:
+class Limits(t.NamedTuple):
+    """How much of a download is read: bytes once decoded, and until when (monotonic)."""
+
+    max_bytes: int
+    deadline: float | None = None
+
+
+def _get(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float,
+    refusal: t.Callable[[str], str | None],
+) -> requests.Response:
+    """GET `url`, following redirects by hand: each target is checked before it is asked."""
+    for _ in range(MAX_REDIRECTS + 1):
+        response = session.get(url, timeout=timeout, stream=True, allow_redirects=False)
+        if not response.is_redirect:
+            return response
+        response.close()
+        target = urljoin(url, response.headers.get("Location", ""))
+        if reason := refusal(target):
+            msg = f"the download link redirected ({response.status_code}) elsewhere: {reason}"
+            raise CodaRequestError(msg, http_status=response.status_code)
+        url = target
+    msg = f"the download link redirected more than {MAX_REDIRECTS} times"
+    raise CodaRequestError(msg)
+
+
+def fetch_checked(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float,
+    refusal: t.Callable[[str], str | None],
+    limits: Limits,
+    clock: t.Callable[[], float] = time.monotonic,
+) -> requests.Response:
     """GET a signed export link and check its body; 5xx, 429 and bodies that are not whole
-    raise `RetriableAPIError` (the caller retries)."""
-    response = session.get(url, timeout=timeout, stream=True)
+    raise `RetriableAPIError` (the caller retries); a refused link or redirect, a body over
+    the cap or past the deadline raise `CodaRequestError` (the page fails)."""
+    if limits.deadline is not None:
+        left = limits.deadline - clock()
+        if left <= 0:
+            raise BodyLimitError("the export's deadline passed before its download")
+        timeout = min(timeout, left)
+    response = _get(session, url, timeout=timeout, refusal=refusal)
     try:
-        read_checked_body(response)
+        body = read_capped(
+            response,
+            limit=limits.max_bytes,
+            what="the download",
+            deadline=limits.deadline,
+            clock=clock,
+        )
     finally:
         response.close()
+    keep_body(response, body)
     status = response.status_code
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR or status == HTTPStatus.TOO_MANY_REQUESTS:
         raise RetriableAPIError(f"{status} from the download link", response)
+    encoded = response.headers.get("Content-Encoding", "").strip().lower()
+    kind = response.headers.get("Content-Type", "").lower()
+    if response.ok and not encoded and kind.startswith("text/html"):
+        # Coda's blob host sends exports gzip-encoded (NOTES.md §4): a plain HTML page is a
+        # proxy's error page.
+        msg = f"the download link answered an HTML page, not the export ({len(body)} bytes)"
+        raise RetriableAPIError(msg, response)
     return response

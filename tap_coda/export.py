@@ -14,6 +14,7 @@ import typing as t
 from http import HTTPStatus
 
 from tap_coda.client import CodaClientError, CodaRequestError, json_body
+from tap_coda.egress import segment
 
 if t.TYPE_CHECKING:
     from tap_coda.client import CodaStream
@@ -46,10 +47,10 @@ def export_page(
 
     `sleep` and `clock` are the waits and the deadline's time (tests pass their own)."""
     deadline = clock() + timeout_s
-    base = f"/docs/{doc_id}/pages/{page_id}/export"
+    base = f"/docs/{segment(doc_id)}/pages/{segment(page_id)}/export"
     started = json_body(stream.call("POST", base, json={"outputFormat": output_format}))
     request_id = started["id"]
-    status_path = f"{base}/{request_id}"
+    status_path = f"{base}/{segment(request_id)}"
     sleep(first_wait_s)
 
     refreshes = 0
@@ -71,7 +72,7 @@ def export_page(
             raise CodaRequestError(msg)
         link = status.get("downloadLink")
         if link:
-            body = stream.download_blob(link)
+            body = stream.download_blob(link, deadline)
             if body.status_code == HTTPStatus.OK and not is_xml_error(body.content):
                 return body.content.decode("utf-8")
             refreshes += 1

@@ -20,7 +20,7 @@ import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from tap_coda import decisions, progress
-from tap_coda.client import CodaRequestError
+from tap_coda.client import CodaRequestError, table_path
 from tap_coda.export import export_page
 from tap_coda.responses import json_body
 
@@ -289,7 +289,7 @@ class TableReadAhead:
             for ref in kept:
                 where = {"doc_id": doc_id, "table_id": ref["id"]}
                 table = self._futures[("table", doc_id, ref["id"])] = self._pool.submit(
-                    self._tables_stream.call, "GET", f"/docs/{doc_id}/tables/{ref['id']}"
+                    self._tables_stream.call, "GET", table_path(doc_id, ref["id"])
                 )
                 columns = self._futures[("columns", doc_id, ref["id"])] = self._pool.submit(
                     self._read_columns, where

@@ -14,6 +14,7 @@ import jsonschema  # type: ignore[import-untyped]  # singer-sdk brings it, witho
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_coda.egress import DEFAULT_DOWNLOAD_HOSTS
 from tap_coda.pacing import DEFAULT_RATE_LIMITS
 
 TOKEN_ENV = "CODA_API_TOKEN"  # noqa: S105 - a variable name, not a secret
@@ -114,7 +115,28 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         "export_timeout",
         th.NumberType,
         default=120,
-        description="Deadline in seconds for one page export.",
+        description="Deadline in seconds for one page export: its start, polls and download.",
+    ),
+    th.Property(
+        "download_hosts",
+        th.ArrayType(th.StringType),
+        default=list(DEFAULT_DOWNLOAD_HOSTS),
+        description="Hosts export download links may point to (each also covers its "
+        "subdomains; host:port names one port), over https; the API's own origin is always "
+        "allowed. A link or redirect elsewhere is refused and recorded as a failure.",
+    ),
+    th.Property(
+        "max_body_bytes",
+        th.IntegerType,
+        default=32 * 1024 * 1024,
+        description="Largest API answer read, in bytes; a longer one fails its object.",
+    ),
+    th.Property(
+        "max_download_bytes",
+        th.IntegerType,
+        default=64 * 1024 * 1024,
+        description="Largest page export kept, in bytes once decompressed; a larger one "
+        "(e.g. a gzip bomb) fails its page.",
     ),
     th.Property(
         "export_poll_interval",
@@ -228,6 +250,9 @@ class Settings:
     backoff_base_seconds: float
     request_timeout: float
     export_timeout: float
+    download_hosts: tuple[str, ...]
+    max_body_bytes: int
+    max_download_bytes: int
     export_poll_interval: float
     rows_full_refresh_days: int
     dry_run: bool

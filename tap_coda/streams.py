@@ -15,7 +15,8 @@ from singer_sdk import Stream
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_coda import decisions, progress, schemas
-from tap_coda.client import CodaClientError, CodaRequestError, CodaStream
+from tap_coda.client import CodaClientError, CodaRequestError, CodaStream, table_path
+from tap_coda.egress import segment
 from tap_coda.ledger import failure_details, fingerprint
 from tap_coda.partitions import IndexedStateStream
 from tap_coda.responses import json_body
@@ -116,7 +117,7 @@ class DocsStream(BackupStream):
             return
         for doc_id in doc_ids:
             try:
-                yield json_body(self.call("GET", f"/docs/{doc_id}"))
+                yield json_body(self.call("GET", f"/docs/{segment(doc_id)}"))
             except OBJECT_ERRORS as exc:
                 self.fail({"doc_id": doc_id}, exc, object_type="doc", object_id=doc_id, name=None)
 
@@ -175,9 +176,7 @@ class TablesStream(ChildStream):
             read = read_ahead.take("table", doc_id, ref["id"]) if read_ahead and listed else None
             try:
                 response = (
-                    read.result()
-                    if read
-                    else self.call("GET", f"/docs/{doc_id}/tables/{ref['id']}")
+                    read.result() if read else self.call("GET", table_path(doc_id, ref["id"]))
                 )
                 table = json_body(response)
             except OBJECT_ERRORS as exc:

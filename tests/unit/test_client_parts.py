@@ -108,7 +108,7 @@ class Script:
             raise answer
         return answer
 
-    def download_blob(self, url: str) -> requests.Response:
+    def download_blob(self, url: str, deadline: float | None = None) -> requests.Response:
         self.calls.append(("BLOB", url))
         return response(200, self.blobs.pop(0))
 

@@ -1,0 +1,87 @@
+"""Reading an answer's body within bounds: a byte cap on what it decodes to, and a deadline.
+
+The cap is enforced while reading, never after: a gzip bomb stops inflating at the cap, an
+endless body stops arriving at it, and memory never holds more than the cap. A deadline
+(a page export's, tap_coda.export) is checked after every read; each read itself waits at
+most the request timeout, so a trickle of one byte every few seconds ends at the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+import zlib
+
+import requests
+import urllib3.exceptions
+
+from tap_coda.errors import CodaRequestError
+
+__all__ = ["BodyLimitError", "read_capped"]
+
+#: Bytes asked for per read (a read returns what has arrived, up to this).
+CHUNK = 256 * 1024
+
+
+class BodyLimitError(CodaRequestError):
+    """The body went past its byte cap or its deadline: that object fails (not retried)."""
+
+
+class CutShortError(requests.exceptions.ChunkedEncodingError):
+    """The body ended before it was whole (retried like a dropped connection)."""
+
+
+def _inflater(encoding: str) -> t.Any:
+    if encoding in {"gzip", "x-gzip", "deflate"}:
+        return zlib.decompressobj(32 + zlib.MAX_WBITS)  # gzip or zlib header, detected
+    return None
+
+
+def _inflate(inflater: t.Any, data: bytes, room: int) -> bytes:
+    """What `data` inflates to, but never more than `room + 1` bytes (over: the cap is hit)."""
+    try:
+        out = inflater.decompress(data, room + 1)
+    except zlib.error as exc:
+        raise CutShortError(f"body is not valid gzip: {exc}") from None
+    return bytes(out)
+
+
+def read_capped(
+    response: requests.Response,
+    *,
+    limit: int,
+    what: str,
+    deadline: float | None = None,
+    clock: t.Callable[[], float] = time.monotonic,
+) -> bytes:
+    """The decoded body of a streamed `response`, or `BodyLimitError` past `limit` bytes or
+    `deadline` (on `clock`); `CutShortError` when it ends before it is whole."""
+    declared = response.headers.get("Content-Length", "")
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    inflater = _inflater(encoding)
+    if inflater is None and declared.isdigit() and int(declared) > limit:
+        raise BodyLimitError(f"{what} is {int(declared):,} bytes, over the cap of {limit:,}")
+    body = bytearray()
+    raw = response.raw
+    try:
+        while chunk := raw.read1(CHUNK, decode_content=inflater is None and bool(encoding)):
+            while chunk:
+                out = _inflate(inflater, chunk, limit - len(body)) if inflater else chunk
+                chunk = inflater.unconsumed_tail if inflater else b""
+                body += out
+                if len(body) > limit:
+                    raise BodyLimitError(f"{what} goes past the cap of {limit:,} bytes")
+            if deadline is not None and clock() > deadline:
+                raise BodyLimitError(f"{what} still arriving at its deadline ({len(body):,} bytes)")
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise CutShortError(f"{what} cut off: {exc}") from None
+    if inflater is not None and not inflater.eof:
+        raise CutShortError(f"{what} cut short: incomplete gzip stream")
+    return bytes(body)
+
+
+def keep_body(response: requests.Response, body: bytes) -> None:
+    """Make `body` the response's `content`, as requests would have read it."""
+    # requests has no public way to set a body read by hand.
+    response._content = body  # noqa: SLF001
+    response._content_consumed = True  # type: ignore[attr-defined]  # noqa: SLF001
