@@ -352,6 +352,18 @@ def _lookup_fn(ws: Workspace, doc: Doc, column: Column) -> CellFn:
     return _elementwise(row_value)
 
 
+def image_object(url: Any) -> dict[str, Any]:
+    """An image cell (its URL in the workspace) as rich `ImageUrlValue`."""
+    name = str(url).rsplit("/", 1)[-1]
+    return {
+        "@context": SCHEMA_ORG,
+        "@type": "ImageObject",
+        "name": name,
+        "url": str(url),
+        "status": "live",
+    }
+
+
 def rich_cell_fn(ws: Workspace, doc: Doc, column: Column) -> CellFn:
     """`rich` rendering per column type (NOTES §7): Markdown text, JSON-LD objects;
     numbers, booleans, dates, emails and selects stay scalars."""
@@ -364,6 +376,7 @@ def rich_cell_fn(ws: Workspace, doc: Doc, column: Column) -> CellFn:
             lambda v: {"@context": SCHEMA_ORG, "@type": "WebPage", "url": str(v)}
         ),
         "lookup": lambda: _lookup_fn(ws, doc, column),
+        "image": lambda: _elementwise(image_object),
     }
     maker = makers.get(kind)
     return maker() if maker else _swa

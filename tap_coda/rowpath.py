@@ -64,8 +64,8 @@ class PlainRowPath(Stream):
     ) -> None:
         # The bookmark of an unsorted stream ends at the largest `updatedAt` it saw; keep
         # that row and hand it to singer-sdk once, when the table's rows are done.
-        best = self._latest_row
-        if best is None or (latest_record.get("updatedAt") or "") >= (best.get("updatedAt") or ""):
+        best, key = self._latest_row, self.replication_key or "updatedAt"
+        if best is None or (latest_record.get(key) or "") >= (best.get(key) or ""):
             self._latest_row = latest_record
 
     def _flush_bookmark(self, context: Context) -> None:

@@ -214,6 +214,20 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         description="Report what Coda can never serve (unexportable pages, docs over the API "
         'size limit) as failures (kind "failure") instead of skips (kind "skip").',
     ),
+    th.Property(
+        "table_streams",
+        th.BooleanType,
+        default=False,
+        description="Also discover one typed stream per Coda table (named <doc>__<table>, "
+        "one property per column), for warehouses. Off by default: discovery then needs "
+        "no request, and target-files and existing state see only the generic streams.",
+    ),
+    th.Property(
+        "table_stream_views",
+        th.BooleanType,
+        default=False,
+        description="With table_streams: a stream per view too (views repeat their table's rows).",
+    ),
 ).to_dict()
 
 _CONVERSIONS: dict[str, t.Callable[[t.Any], t.Any]] = {
@@ -264,6 +278,8 @@ class Settings:
     pacing_dir: str | None
     refetch: frozenset[str]
     skips_as_failures: bool
+    table_streams: bool
+    table_stream_views: bool
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:

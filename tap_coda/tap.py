@@ -13,6 +13,7 @@ from pathlib import Path
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_coda import tablestreams
 from tap_coda.client import CodaAuthError
 from tap_coda.ledger import fingerprint
 from tap_coda.pipeline import ExportPipeline, TableReadAhead, page_bookmarks, rows_bookmarks
@@ -90,6 +91,8 @@ class TapCoda(Tap):
     # singer-sdk's msgspec writer: several times cheaper per RECORD than stdlib json.
     message_writer_class = RowBatchingWriter
     config_jsonschema = CONFIG_SCHEMA
+    # With `table_streams`, discovery reads the account: `--discover` validates the config.
+    dynamic_catalog = True
 
     _rows_bookmarks: dict[tuple[str, str], dict[str, t.Any]]  # set by start_pipeline
 
@@ -112,7 +115,8 @@ class TapCoda(Tap):
         )
 
     def discover_streams(self) -> list[Stream]:
-        return [stream_type(self, self.services) for stream_type in STREAM_TYPES]
+        generic = [stream_type(self, self.services) for stream_type in STREAM_TYPES]
+        return tablestreams.all_streams(self, self.services, generic)
 
     @cached_property
     def settings(self) -> Settings:

@@ -42,6 +42,7 @@ from fakecoda import (
     build_demo_workspace,
     build_test_workspace,
 )
+from fakecoda.typed import build_typed_workspace
 from tests.fakes import StartFake
 
 SPEC_PATH = Path(fakecoda.__file__).parent / "openapi.json"
@@ -352,6 +353,17 @@ def test_rows_of_every_table(
                 spec.check(api.get(row["href"], params={"valueFormat": value_format}), ROW)
             delta = api.get(url, params={"syncToken": last["nextSyncToken"]})
             assert spec.check(delta, ROWS)["items"] == []
+
+
+@pytest.mark.parametrize("value_format", ["simpleWithArrays", "rich"])
+def test_rows_of_the_typed_workspace(start_fake: StartFake, spec: Spec, value_format: str) -> None:
+    ws = build_typed_workspace(rows=12)
+    with start_fake(ws, token=TOKEN, page_clamp=100) as fake, requests.Session() as s:
+        s.headers["Authorization"] = f"Bearer {TOKEN}"
+        for doc, table in ws.iter_tables():
+            url = f"{fake.url}/docs/{doc.id}/tables/{table.id}"
+            spec.check(s.get(f"{url}/rows", params={"valueFormat": value_format}), ROWS)
+            spec.check(s.get(f"{url}/columns"), COLUMNS)
 
 
 def test_rows_of_the_demo_workspace_in_rich(start_fake: StartFake, spec: Spec) -> None:

@@ -1,0 +1,142 @@
+"""Names of the table streams: SQL-safe, readable, unique, and what a rename does to them.
+
+A table stream is named `<doc>__<table>` from the doc's and the table's names, each cut to
+lower-case ASCII words joined by `_` (`Product Launch Hub` / `Tasks` →
+`product_launch_hub__tasks`). The name is an unquoted SQL identifier of at most 63 bytes
+(PostgreSQL's limit) without `-`, which singer-sdk's SQL targets would split into schema
+and table. Names that would collide all get a short, stable suffix made from their ids,
+so no name depends on the order Coda lists tables in.
+
+Renames: a name follows Coda's names at discovery. A run given a catalog keeps the names
+the catalog holds for the tables and columns it lists (found by `coda-table-id` and
+`coda-column-id`), so renaming a doc, table or column in Coda changes nothing there until
+the next discovery; a discovery (Meltano runs one before every run) names the renamed
+table anew: a new stream, a new warehouse table, read in full. docs/RECORDS.md says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import typing as t
+import unicodedata
+from collections import Counter
+
+#: PostgreSQL truncates identifiers past 63 bytes; every name here is ASCII.
+MAX_NAME = 63
+#: Of the 63, the doc part takes at most this much, so the table's words survive.
+MAX_DOC_PART = 24
+SEPARATOR = "__"
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def words(name: str | None) -> str:
+    """A name as lower-case ASCII words joined by `_`: accents dropped, other letters,
+    signs and spaces become separators (`Chloé's Q3 plan!` → `chloe_s_q3_plan`)."""
+    decomposed = unicodedata.normalize("NFKD", name or "")
+    ascii_only = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    return _NOT_WORD.sub("_", ascii_only).strip("_")
+
+
+def _cut(part: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary when one is near enough."""
+    if len(part) <= limit:
+        return part
+    cut = part[:limit]
+    boundary = cut.rfind("_")
+    return (cut[:boundary] if boundary >= limit // 2 else cut).strip("_")
+
+
+def id_suffix(*ids: str) -> str:
+    """Six base-32 characters from the ids: the same for the same table on every run."""
+    digest = hashlib.sha1("/".join(ids).encode("utf-8"), usedforsecurity=False).digest()
+    return "".join("abcdefghijklmnopqrstuvwxyz234567"[b % 32] for b in digest[:6])
+
+
+def base_name(doc_name: str | None, table_name: str | None) -> str:
+    """The readable name of a table's stream, before collisions are resolved."""
+    doc = _cut(words(doc_name) or "doc", MAX_DOC_PART)
+    if doc[0].isdigit():
+        doc = f"d_{doc}"[:MAX_DOC_PART]
+    room = MAX_NAME - len(doc) - len(SEPARATOR) - len("_") - 6  # a suffix always fits
+    table = _cut(words(table_name) or "table", room)
+    return f"{doc}{SEPARATOR}{table}"
+
+
+class TableRef(t.NamedTuple):
+    doc_id: str
+    table_id: str
+    doc_name: str | None
+    table_name: str | None
+
+
+def stream_names(
+    tables: t.Sequence[TableRef], taken: t.Iterable[str] = (), pinned: t.Mapping[str, str] = {}
+) -> dict[tuple[str, str], str]:
+    """`(doc id, table id)` → stream name for every table: unique among themselves and
+    `taken` (the generic streams' names). `pinned` (`doc_id/table_id` → name, from an
+    input catalog) wins."""
+    reserved = set(taken) | set(pinned.values())
+    out: dict[tuple[str, str], str] = {}
+    bases: dict[tuple[str, str], str] = {}
+    for ref in tables:
+        key = (ref.doc_id, ref.table_id)
+        if f"{ref.doc_id}/{ref.table_id}" in pinned:
+            out[key] = pinned[f"{ref.doc_id}/{ref.table_id}"]
+        else:
+            bases[key] = base_name(ref.doc_name, ref.table_name)
+    counts = Counter(bases.values())
+    for key, name in bases.items():
+        clash = counts[name] > 1 or name in reserved
+        out[key] = f"{name}_{id_suffix(*key)}" if clash else name
+    return out
+
+
+def is_valid(name: str) -> bool:
+    """What every stream name here is: an unquoted lower-case SQL identifier, ≤63 bytes."""
+    return (
+        len(name.encode("utf-8")) <= MAX_NAME
+        and re.fullmatch(r"[a-z_][a-z0-9_]*", name) is not None
+        and "-" not in name
+    )
+
+
+#: The row fields every table stream starts with (the CSV's first six columns).
+ROW_FIELDS = ("_row_id", "_row_name", "_row_index", "_created_at", "_updated_at", "_browser_link")
+#: Where values that do not fit their column's type are kept (tap_coda.cells).
+UNPARSED = "_unparsed"
+
+
+def column_label(column: t.Mapping[str, t.Any]) -> str:
+    """A column's name, or its id when the name is empty (as the CSV header has it)."""
+    name = column.get("name")
+    return str(name) if name not in (None, "") else str(column.get("id", ""))
+
+
+def property_names(
+    columns: t.Sequence[t.Mapping[str, t.Any]], pinned: t.Mapping[str, str] = {}
+) -> list[str]:
+    """Each column's property name, as the CSV header names it: its name, and `Name__2`,
+    `Name__3` for the later of equal names (the row fields and `_unparsed` come first).
+    `pinned` (column id → name, from an input catalog) keeps a renamed column's name."""
+    used = {*ROW_FIELDS, UNPARSED, *pinned.values()}
+    wanted = [pinned.get(str(c.get("id"))) for c in columns]
+    first: list[str | None] = []
+    for column, pin in zip(columns, wanted, strict=True):
+        label = column_label(column)
+        if pin is not None or label in used:
+            first.append(pin)
+        else:
+            used.add(label)
+            first.append(label)
+    names: list[str] = []
+    for column, assigned in zip(columns, first, strict=True):
+        name = assigned
+        if name is None:
+            label, n = column_label(column), 2
+            while f"{label}__{n}" in used:
+                n += 1
+            name = f"{label}__{n}"
+            used.add(name)
+        names.append(name)
+    return names

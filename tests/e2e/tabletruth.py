@@ -1,0 +1,93 @@
+"""The fake's ground truth for the table streams: what each cell must be once typed.
+
+Computed from the workspace's stored values (simpleWithArrays form, see
+`fakecoda.workspace.Row`) and the column's format, independently of the tap's parsing;
+`normal` turns what a target gives back (JSON from target-jsonl, psycopg's Python values)
+into one comparable form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import typing as t
+from decimal import Decimal
+
+from tap_coda import sqlnames
+
+if t.TYPE_CHECKING:
+    from fakecoda import Column, Doc, Table, Workspace
+
+NUMBERS = {"number", "percent", "currency", "slider", "scale", "duration"}
+
+
+def stream_name_of(ws: Workspace, doc: Doc, table: Table) -> str:
+    """The name discovery gives `table` (the names of every base table of the account)."""
+    refs = [
+        sqlnames.TableRef(d.id, tb.id, d.name, tb.name)
+        for d, tb in ws.iter_tables()
+        if tb.table_type == "table"
+    ]
+    return sqlnames.stream_names(refs)[doc.id, table.id]
+
+
+def expected_item(ws: Workspace, doc: Doc, column: Column, value: t.Any) -> t.Any:  # noqa: PLR0911
+    kind = column.format.get("type")
+    if value is None or value == "":
+        return None
+    if isinstance(value, list):
+        return [expected_item(ws, doc, column, v) for v in value]
+    if kind == "currency" and isinstance(value, str):
+        return Decimal(re.sub(r"[^0-9.\-]", "", value))
+    if kind in NUMBERS:
+        return Decimal(str(value))
+    if kind == "checkbox":
+        return bool(value)
+    if kind == "date":
+        return dt.date.fromisoformat(value[:10])
+    if kind == "dateTime":
+        return dt.datetime.fromisoformat(value)
+    if kind == "person":
+        return {"name": value, "email": ws.email_of(value)}
+    if kind == "lookup":
+        target = next(tb for tb in doc.tables if tb.id == column.format["table"]["id"])
+        row = ws.row_named(doc, target, str(value))
+        return {"name": value, "rowId": row.id if row else None}
+    if kind == "link":
+        return {"url": value}
+    if kind == "image":
+        return {"url": value}
+    return value if isinstance(value, str) else str(value)
+
+
+def expected_cell(ws: Workspace, doc: Doc, column: Column, value: t.Any) -> t.Any:
+    item = expected_item(ws, doc, column, value)
+    if column.format.get("isArray") and item is not None and not isinstance(item, list):
+        return [item]
+    return item
+
+
+def normal(value: t.Any, expected: t.Any) -> t.Any:  # noqa: PLR0911
+    """`value` as a target gave it back, in the form of `expected` (objects: only the
+    keys the truth names)."""
+    if value is None:
+        return None
+    if isinstance(expected, Decimal):
+        return Decimal(str(value)).normalize() if not isinstance(value, bool) else value
+    if isinstance(expected, dict) and isinstance(value, dict):
+        return {k: value.get(k) for k in expected}
+    if isinstance(expected, list) and isinstance(value, list):
+        return [normal(v, e) for v, e in zip(value, expected, strict=False)]
+    if isinstance(expected, dt.datetime) and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(expected, dt.date) and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def comparable(expected: t.Any) -> t.Any:
+    if isinstance(expected, Decimal):
+        return expected.normalize()
+    if isinstance(expected, list):
+        return [comparable(e) for e in expected]
+    return expected
