@@ -52,6 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--page-clamp", type=int, default=100, help="max items per list page")
     parser.add_argument("--row-clamp", type=int, default=500, help="max rows per page")
     parser.add_argument("--no-first-poll-404", action="store_true")
+    parser.add_argument(
+        "--mutation-seconds", type=float, default=0.0, help="how long a write waits to apply"
+    )
     parser.add_argument("--log-level", default="WARNING")
     return parser.parse_args(argv)
 
@@ -72,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         first_poll_404=not args.no_first_poll_404,
         link_ttl=args.link_ttl,
         seed=args.seed,
+        mutation_seconds=args.mutation_seconds,
     )
     with FakeCoda(workspace, config, host=args.host, port=args.port) as fake:
         if args.workspace == "bench":

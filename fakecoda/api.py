@@ -27,6 +27,7 @@ from fakecoda.workspace import VALUE_FORMATS, Doc, Page, Row, Table, Workspace
 
 if TYPE_CHECKING:
     from fakecoda.server import FakeConfig
+    from fakecoda.writes import Writes
 
 API_PREFIX = "/apis/v1"
 JSON = "application/json; charset=utf-8"
@@ -67,21 +68,30 @@ class Target:
     key: str = ""  # the last id: export request, column or row
 
 
-# path shape (ids as "*") -> (method, handler)
-ROUTES: dict[tuple[str, ...], tuple[str, str]] = {
-    ("whoami",): ("GET", "_whoami"),
-    ("docs",): ("GET", "_list_docs"),
-    ("docs", "*"): ("GET", "_get_doc"),
-    ("docs", "*", "pages"): ("GET", "_list_pages"),
-    ("docs", "*", "pages", "*"): ("GET", "_get_page"),
-    ("docs", "*", "pages", "*", "export"): ("POST", "_begin_export"),
-    ("docs", "*", "pages", "*", "export", "*"): ("GET", "_export_status"),
-    ("docs", "*", "tables"): ("GET", "_list_tables"),
-    ("docs", "*", "tables", "*"): ("GET", "_get_table"),
-    ("docs", "*", "tables", "*", "columns"): ("GET", "_list_columns"),
-    ("docs", "*", "tables", "*", "columns", "*"): ("GET", "_get_column"),
-    ("docs", "*", "tables", "*", "rows"): ("GET", "_list_rows"),
-    ("docs", "*", "tables", "*", "rows", "*"): ("GET", "_get_row"),
+# path shape (ids as "*") -> {method: handler}; "writes." handlers live in writes.py
+ROUTES: dict[tuple[str, ...], dict[str, str]] = {
+    ("whoami",): {"GET": "_whoami"},
+    ("mutationStatus", "*"): {"GET": "writes.mutation_status"},
+    ("docs",): {"GET": "_list_docs", "POST": "writes.create_doc"},
+    ("docs", "*"): {"GET": "_get_doc"},
+    ("docs", "*", "pages"): {"GET": "_list_pages", "POST": "writes.create_page"},
+    ("docs", "*", "pages", "*"): {"GET": "_get_page", "PUT": "writes.update_page"},
+    ("docs", "*", "pages", "*", "export"): {"POST": "_begin_export"},
+    ("docs", "*", "pages", "*", "export", "*"): {"GET": "_export_status"},
+    ("docs", "*", "tables"): {"GET": "_list_tables"},
+    ("docs", "*", "tables", "*"): {"GET": "_get_table"},
+    ("docs", "*", "tables", "*", "columns"): {"GET": "_list_columns"},
+    ("docs", "*", "tables", "*", "columns", "*"): {"GET": "_get_column"},
+    ("docs", "*", "tables", "*", "rows"): {
+        "GET": "_list_rows",
+        "POST": "writes.upsert_rows",
+        "DELETE": "writes.delete_rows",
+    },
+    ("docs", "*", "tables", "*", "rows", "*"): {
+        "GET": "_get_row",
+        "PUT": "writes.update_row",
+        "DELETE": "writes.delete_row",
+    },
 }
 
 
@@ -147,12 +157,15 @@ class CodaApi:
         # (doc id, table id) -> (generation key, {selection/page key: cached value})
         self._row_cache: dict[tuple[str, str], tuple[tuple[Any, ...], dict[Any, Any]]] = {}
         self._export_cache: dict[tuple[str, str, str], tuple[Any, bytes]] = {}
+        self.writes: Writes | None = None  # set by the server (writes.py imports this module)
 
     # ---- entry -------------------------------------------------------------------------------
 
     def handle(self, req: Request) -> Response:
         try:
             with self.ws.lock:
+                if self.writes is not None:
+                    self.writes.queue.settle()  # writes whose delay is over, before anything
                 return self._route(req)
         except ApiError as exc:
             return exc.response
@@ -164,12 +177,15 @@ class CodaApi:
         if parts and parts[-1] == "":
             parts.pop()
         shape = tuple(p if i % 2 == 0 else "*" for i, p in enumerate(parts))
-        route = ROUTES.get(shape)
-        if route is None:
+        methods = ROUTES.get(shape)
+        if methods is None:
             raise ApiError(404)
-        if req.method != route[0]:
-            # A backup never writes (NOTES §8); the fake serves only what a backup reads.
+        name = methods.get(req.method)
+        if name is None:
             raise ApiError(405, f"The fake Coda API does not serve {req.method} here.")
+        handler = self._handler(name, req.method)
+        if shape[0] == "mutationStatus":
+            return handler(req, parts[1])
         target = Target(
             href=self.base
             + req.path[len(API_PREFIX) :]
@@ -187,8 +203,18 @@ class CodaApi:
                 target.table = self._table(target.doc, keys[1])
         if len(keys) > 2:
             target.key = keys[2]
-        handler: Callable[[Request, Target], Response] = getattr(self, route[1])
         return handler(req, target)
+
+    def _handler(self, name: str, method: str) -> Callable[[Request, Any], Response]:
+        owner: Any = self
+        if name.startswith("writes."):
+            if self.writes is None:
+                raise ApiError(405, f"The fake Coda API does not serve {method} here.")
+            if method != "GET":
+                self.writes.check_access()
+            owner, name = self.writes, name.removeprefix("writes.")
+        handler: Callable[[Request, Any], Response] = getattr(owner, name)
+        return handler
 
     def _whoami(self, req: Request, t: Target) -> Response:
         return Response(200, dumps(render.user_json(self.ws, self.base)))

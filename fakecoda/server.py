@@ -28,8 +28,10 @@ from urllib.parse import parse_qsl
 from fakecoda.api import CodaApi, Request, Response, error
 from fakecoda.exports import BLOB_PREFIX, ExportRegistry
 from fakecoda.faults import GENERIC_KINDS, Fault, FaultInjector
+from fakecoda.mutations import MutationQueue
 from fakecoda.ratelimit import RateLimits, SlidingWindowLimiter
 from fakecoda.workspace import Workspace
+from fakecoda.writes import Writes
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ class FakeConfig:
     faults: list[Fault] = field(default_factory=list)
     seed: int = 0
     shared_blob_key: bool = False  # True: a page's exports share one blob (newest wins)
+    mutation_seconds: float = 0.0  # how long a write waits before it is applied (mutations.py)
+    read_only: bool = False  # the token is restricted to reading: every write is a 403
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +156,8 @@ class FakeCoda:
         self.faults = FaultInjector(self.config.faults, self.config.seed)
         self.exports = ExportRegistry(self.config.seed)
         self.api = CodaApi(workspace, self.config, self.exports, self.faults)
+        self.mutations = MutationQueue(self.config.mutation_seconds, self.config.seed)
+        self.api.writes = Writes(self.api, self.mutations)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._date = (0, "")
@@ -238,6 +244,11 @@ class FakeCoda:
     def reset_log(self) -> None:
         with self._log_lock:
             self.log.clear()
+
+    def settle_writes(self) -> int:
+        """Apply every queued write now, due or not (tests); returns how many."""
+        with self.workspace.lock:
+            return self.mutations.settle(everything=True)
 
     @property
     def fault_hits(self) -> list[int]:

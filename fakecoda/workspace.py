@@ -344,6 +344,15 @@ class Workspace:
         self.version += 1
         return f"i-m{self.version:09d}"
 
+    def mint_id(self, prefix: str) -> str:
+        """A fresh id for an object a queued write will create (writes.py)."""
+        with self.lock:
+            return self._new_id(prefix)
+
+    def mint_row_id(self) -> str:
+        with self.lock:
+            return self._new_row_id()
+
     def _bump(self, doc: Doc, table: Table, ts: str) -> None:
         """A change to a base table's data: moves it, its views and the doc, never the page."""
         base = self.base_of(doc, table)
@@ -462,14 +471,16 @@ class Workspace:
             self._bump(doc, base, ts)
             return row
 
-    def add_row(self, doc_id: str, table_id: str, values: dict[str, Any]) -> Row:
+    def add_row(
+        self, doc_id: str, table_id: str, values: dict[str, Any], *, row_id: str | None = None
+    ) -> Row:
         with self.lock:
             doc = self.doc(doc_id)
             base = self.base_of(doc, self.table(doc_id, table_id))
             ts = self.clock.tick()
             stored = {c.id: None for c in base.columns} | self._values(base, values)
             row = Row(
-                id=self._new_row_id(),
+                id=row_id or self._new_row_id(),
                 name=self._row_name(base, stored),
                 values=stored,
                 created_at=ts,

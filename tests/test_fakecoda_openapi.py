@@ -462,3 +462,105 @@ def test_rate_limited_is_a_429(start_fake: StartFake, spec: Spec) -> None:
         assert limited.status_code == 429
         assert "Retry-After" not in limited.headers
         spec.check(limited, "/whoami")
+
+
+# ---- writes (restore) ----------------------------------------------------------------------------
+
+MUTATION = "/mutationStatus/{requestId}"
+
+
+def confirmed(spec: Spec, s: requests.Session, fake: FakeCoda, request_id: str) -> Any:
+    """mutationStatus until `completed` (its first poll is a 404: replication lag)."""
+    url = f"{fake.url}/mutationStatus/{request_id}"
+    lag = s.get(url)
+    assert lag.status_code == 404
+    spec.check(lag, MUTATION)
+    for _ in range(50):
+        status = spec.check(s.get(url), MUTATION)
+        if status["completed"]:
+            return status
+    raise AssertionError(f"mutation {request_id} never completed")
+
+
+def test_doc_and_page_writes(start_fake: StartFake, spec: Spec) -> None:
+    ws = build_test_workspace(seed=0)
+    with start_fake(ws, token=TOKEN) as fake, requests.Session() as s:
+        s.headers["Authorization"] = f"Bearer {TOKEN}"
+        first = {"name": "Home", "pageContent": _canvas("markdown", "# Home\n")}
+        created = s.post(f"{fake.url}/docs", json={"title": "Copy", "initialPage": first})
+        assert created.status_code == 201
+        doc = spec.check(created, "/docs", "post")
+        page = {
+            "name": "Child",
+            "subtitle": "sub",
+            "iconName": "rocket",
+            "parentPageId": ws.doc(doc["id"]).pages[0].id,
+            "pageContent": _canvas("html", "<h1>Child</h1>\n<p>text</p>"),
+        }
+        begun = s.post(f"{fake.url}/docs/{doc['id']}/pages", json=page)
+        assert begun.status_code == 202
+        body = spec.check(begun, PAGES, "post")
+        confirmed(spec, s, fake, body["requestId"])
+        got = spec.check(s.get(f"{fake.url}/docs/{doc['id']}/pages/{body['id']}"), PAGE)
+        assert (got["subtitle"], got["icon"]["name"], got["parent"]["id"]) == (
+            "sub",
+            "rocket",
+            page["parentPageId"],
+        )
+        update = s.put(f"{fake.url}/docs/{doc['id']}/pages/{body['id']}", json={"isHidden": True})
+        confirmed(spec, s, fake, spec.check(update, PAGE, "put")["requestId"])
+        assert ws.page(doc["id"], body["id"]).is_hidden
+
+
+def _canvas(fmt: str, content: str) -> dict[str, Any]:
+    return {"type": "canvas", "canvasContent": {"format": fmt, "content": content}}
+
+
+def test_row_writes(start_fake: StartFake, spec: Spec) -> None:
+    ws = build_test_workspace(seed=0)
+    with start_fake(ws, token=TOKEN) as fake, requests.Session() as s:
+        s.headers["Authorization"] = f"Bearer {TOKEN}"
+        doc, table = ws.tagged("table.backlog")
+        rows = f"{fake.url}/docs/{doc.id}/tables/{table.id}/rows"
+        item = table.columns[0].id
+        cells = {"cells": [{"column": item, "value": "restored"}]}
+        added = spec.check(s.post(rows, json={"rows": [cells]}), ROWS, "post")
+        assert len(added["addedRowIds"]) == 1
+        keyed = s.post(rows, json={"rows": [cells], "keyColumns": [item]})
+        assert "addedRowIds" not in spec.check(keyed, ROWS, "post")
+        row_id = table.rows[0].id
+        put = s.put(f"{rows}/{row_id}", json={"row": cells})
+        spec.check(put, ROW, "put")
+        one = spec.check(s.delete(f"{rows}/{table.rows[1].id}"), ROW, "delete")
+        many = spec.check(s.delete(rows, json={"rowIds": [table.rows[2].id]}), ROWS, "delete")
+        for request_id in (added, keyed.json(), put.json(), one, many):
+            confirmed(spec, s, fake, request_id["requestId"])
+
+
+def test_refused_writes(start_fake: StartFake, spec: Spec) -> None:
+    ws = build_test_workspace(seed=0)
+    with start_fake(ws, token=TOKEN) as fake, requests.Session() as s:
+        s.headers["Authorization"] = f"Bearer {TOKEN}"
+        doc, tasks = ws.tagged("table.tasks")
+        _, view = ws.tagged("view.open_tasks")
+        score = next(c for c in tasks.columns if c.calculated)
+        base = f"{fake.url}/docs/{doc.id}/tables"
+        cells = {"cells": [{"column": score.id, "value": 3}]}
+        refused = [
+            s.post(f"{base}/{view.id}/rows", json={"rows": [{"cells": []}]}),
+            s.post(f"{base}/{tasks.id}/rows", json={"rows": [cells]}),
+            s.post(f"{base}/{tasks.id}/rows", json={"rows": [big_row(tasks.columns[0].id)]}),
+            s.post(f"{base}/{tasks.id}/rows", data=b"x" * (2 * 1024 * 1024 + 1)),
+        ]
+        for response in refused:
+            assert response.status_code == 400
+            spec.check(response, ROWS, "post")
+    with start_fake(ws, token=TOKEN, read_only=True) as fake, requests.Session() as s:
+        s.headers["Authorization"] = f"Bearer {TOKEN}"
+        forbidden = s.post(f"{fake.url}/docs/{doc.id}/pages", json={"name": "x"})
+        assert forbidden.status_code == 403
+        spec.check(forbidden, PAGES, "post")
+
+
+def big_row(column_id: str) -> dict[str, Any]:
+    return {"cells": [{"column": column_id, "value": "x" * 90_000}]}
