@@ -269,6 +269,12 @@ def _safety_flags(add: t.Callable[..., t.Any]) -> None:
         "carrying them forward; damaged objects are fetched again",
     )
     add(
+        "--rows-json",
+        action="store_true",
+        help="also write <table>.rows.jsonl beside each CSV: every row as Coda served it, "
+        "values by column id (carried forward and merged like the CSV; restore reads it)",
+    )
+    add(
         "--allow-empty",
         action="store_true",
         help="let a run that finds no doc replace a `latest` that has docs (without it, "

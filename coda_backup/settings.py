@@ -70,6 +70,8 @@ def target_config(args: argparse.Namespace, output: Path, run_id: str) -> dict[s
     config: dict[str, t.Any] = {"output_dir": str(output), "private": True, "run_id": run_id}
     if args.verify_carried:
         config["verify_carried"] = True
+    if args.rows_json:
+        config["rows_json"] = True
     return config
 
 

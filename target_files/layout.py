@@ -215,7 +215,7 @@ def table_folder(table_type: object) -> str:
     return kind.lower() if kind.lower() in ("table", "view") else safe(kind, 64)
 
 
-TABLE_EXTS = (".csv", ".columns.json", ".table.json")
+TABLE_EXTS = (".csv", ".columns.json", ".table.json", ".rows.jsonl")
 
 
 # -- the naming plan: which stem each object of a run gets ---------------------------

@@ -87,7 +87,8 @@ class Run:
         self.previous = PreviousRun.load(self.output_dir, verify=verify)
         #: files of latest that failed the carry check (their bookmarks are dropped)
         self.damaged: list[dict[str, t.Any]] = []
-        self.staging = Staging(self.folder.staging_dir, self.perms)
+        self.rows_json = bool(config.get("rows_json", False))
+        self.staging = Staging(self.folder.staging_dir, self.perms, rows_json=self.rows_json)
         _current = self
         logger.info(
             "Run %s started in %s (builds on %s)",
@@ -121,6 +122,7 @@ class Run:
             # A stream the tap never announced (deselected in the catalog) is not expected.
             expect_pages="page_contents" in reader.schema_streams,
             expect_rows="rows" in reader.schema_streams,
+            rows_json=self.rows_json,
         )
         built = assemble.build(tree)
         summary = report.write(

@@ -1,12 +1,12 @@
 """What arrived so far, staged by id inside the partial run folder.
 
-singer-sdk sends a parent's children before the parent (a table's columns and rows before
-its `tables` record, everything of a doc before its `docs` record), so nothing can be
-named while records stream in. This module keeps content on disk under `.staging/`,
-keyed by arrival number, and remembers only small facts per object in memory:
+singer-sdk sends a parent's children before the parent (a table's columns and rows before its
+`tables` record, everything of a doc before its `docs` record), so nothing can be named while
+records stream in. This module keeps content on disk under `.staging/`, keyed by arrival
+number, and remembers only small facts per object in memory:
 
-- rows stream straight into one CSV per table (`csvfile`), rows that come before their
-  table's columns are spooled to a JSON Lines file and written once columns are known;
+- rows stream straight into one CSV per table (`csvfile`; with `rows_json` into a JSON Lines
+  file too); rows that come before their table's columns are spooled, then written;
 - page exports go to one file each; page, table and column objects are appended to
   JSON Lines files per doc or table; `failures` records are kept (they are few);
 - records of streams that are not tap-coda's go to one JSON Lines file per stream.
@@ -83,6 +83,7 @@ class TableStage:
     csv_path: Path
     columns_path: Path
     early_path: Path
+    json_path: Path | None = None  # setting rows_json: the rows as served, JSON Lines
     listed: bool = False
     name: str | None = None
     table_type: str | None = None
@@ -127,8 +128,7 @@ class OtherStage:
 
 @dataclass
 class InvalidRecords:
-    """Records that do not match their schema (kept as received): the first few of each
-    stream one by one, then only counted."""
+    """Records not matching their schema (kept): the first few per stream listed, then counted."""
 
     counts: dict[str, int] = field(default_factory=dict)
     reported: dict[str, list[dict[str, t.Any]]] = field(default_factory=dict)
@@ -150,8 +150,9 @@ class InvalidRecords:
 class Staging:
     """Everything received, by id; files under `root` (`<partial run>/.staging`)."""
 
-    def __init__(self, root: Path, perms: fsutil.Perms) -> None:
+    def __init__(self, root: Path, perms: fsutil.Perms, *, rows_json: bool = False) -> None:
         self.root = root
+        self.rows_json = rows_json
         self.perms = perms
         for sub in ("tables", "pages", "docs", "other"):
             fsutil.mkdir(root / sub, perms)
@@ -202,6 +203,7 @@ class Staging:
                 csv_path=base.with_suffix(".csv"),
                 columns_path=base.with_suffix(".columns.jsonl"),
                 early_path=base.with_suffix(".early.jsonl"),
+                json_path=base.with_suffix(".rows.jsonl") if self.rows_json else None,
             )
             self.tables[key] = table
         return table
@@ -264,8 +266,9 @@ class Staging:
         # The `tables` record closes the table: its columns and rows have all arrived.
         if not table.csv_started and table.early_rows:
             self._start_csv(table)
-        self._files.close(table.csv_path)
-        self._files.close(table.columns_path)
+        for path in (table.csv_path, table.columns_path, table.json_path):
+            if path is not None:
+                self._files.close(path)
 
     def add_column(self, record: dict[str, t.Any]) -> None:
         require(record, "columns", "doc_id", "table_id", "id")
@@ -383,6 +386,8 @@ def _write_row(
     record: t.Mapping[str, t.Any],
 ) -> None:
     """One row into its table's staged CSV (rows are the hot path: no more than needed)."""
+    if table.json_path is not None:  # the row as served, before any repair below
+        files.get(table.json_path)[0].write(jsonio.compact(api_object(record)) + "\n")
     values = record.get("values")
     if values is not None and type(values) is not dict:
         # The row is kept (its own fields, empty cells) and reported.

@@ -14,7 +14,7 @@ import functools
 import typing as t
 from dataclasses import dataclass
 
-from target_files import csvfile, fsutil, layout, outcomes
+from target_files import csvfile, fsutil, layout, outcomes, rowsjson
 from target_files.outcomes import FULL_RUN_HINT, CsvOutcome, CsvPlan, TableOutcome
 from target_files.previous import MismatchError, merged_rows
 from target_files.staging import read_jsonl
@@ -23,7 +23,7 @@ from target_files.tree import Carry, Tree
 if t.TYPE_CHECKING:
     from target_files.staging import DocStage, TableStage
 
-FILE_KINDS = ("csv", "columns", "table")  # the keys of a table's `files`, as TABLE_EXTS
+FILE_KINDS = ("csv", "columns", "table", "rows_json")  # a table's `files` keys, as TABLE_EXTS
 
 
 @dataclass
@@ -151,6 +151,9 @@ def _table(tree: Tree, doc_id: str, node: TableNode, obj: dict[str, t.Any] | Non
     if csv.source is not None:
         files["csv"] = {"path": job.rel, "source": csv.source}
         entry["path"] = job.rel
+    rows_file = rowsjson.place(tree, job, plan, csv)
+    if rows_file is not None:
+        files["rows_json"] = rows_file
     missing = outcomes.missing_values(st.late_columns, st.unknown_ids)
     if missing:
         error = (

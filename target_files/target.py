@@ -113,6 +113,14 @@ SETTINGS = th.PropertiesList(
         "modification time).",
     ),
     th.Property(
+        "rows_json",
+        th.BooleanType,
+        default=False,
+        description="Also write `<table>.rows.jsonl` beside each CSV: one row object per "
+        "line as Coda served it (values by column id), carried forward and merged like "
+        "the CSV; `coda-backup restore` reads it.",
+    ),
+    th.Property(
         "require_complete_input",
         th.BooleanType,
         default=True,

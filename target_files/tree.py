@@ -46,6 +46,7 @@ class Tree:
     failed: FailureIndex
     expect_pages: bool = True
     expect_rows: bool = True
+    rows_json: bool = False  # setting `rows_json`: `<table>.rows.jsonl` beside each CSV
     #: every file of the run so far: path relative to `root` → sha256, size, mtime_ns
     files: dict[str, dict[str, t.Any]] = field(default_factory=dict)
 
