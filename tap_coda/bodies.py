@@ -62,15 +62,21 @@ def read_capped(
     if inflater is None and declared.isdigit() and int(declared) > limit:
         raise BodyLimitError(f"{what} is {int(declared):,} bytes, over the cap of {limit:,}")
     body = bytearray()
-    raw = response.raw
+    over = f"{what} goes past the cap of {limit:,} bytes"
+    raw, let_urllib3_decode = response.raw, inflater is None and bool(encoding)
     try:
-        while chunk := raw.read1(CHUNK, decode_content=inflater is None and bool(encoding)):
-            while chunk:
-                out = _inflate(inflater, chunk, limit - len(body)) if inflater else chunk
-                chunk = inflater.unconsumed_tail if inflater else b""
-                body += out
+        while chunk := raw.read1(CHUNK, decode_content=let_urllib3_decode):
+            if inflater is None:
+                body += chunk
+            while inflater is not None and chunk:
+                body += _inflate(inflater, chunk, limit - len(body))
                 if len(body) > limit:
-                    raise BodyLimitError(f"{what} goes past the cap of {limit:,} bytes")
+                    raise BodyLimitError(over)
+                chunk = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+                if inflater.eof and chunk:
+                    inflater = _inflater(encoding)  # the next gzip member
+            if len(body) > limit:
+                raise BodyLimitError(over)
             if deadline is not None and clock() > deadline:
                 raise BodyLimitError(f"{what} still arriving at its deadline ({len(body):,} bytes)")
     except (urllib3.exceptions.HTTPError, OSError) as exc:

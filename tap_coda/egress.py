@@ -97,9 +97,9 @@ def refusal(url: str, *, allowed_hosts: t.Iterable[str], api_url: str) -> str | 
         return f"refused to fetch {shown!r}: not an http(s) URL with a host"
     if origin == origin_of(api_url):
         return None
-    if origin.scheme != "https":
-        return f"refused to fetch {shown!r}: only https leaves for hosts other than the API's"
     if not any(_host_allowed(origin, entry) for entry in allowed_hosts):
         where = f"{origin.host}:{origin.port}"
         return f"refused to fetch {shown!r}: host {where} is not in download_hosts"
+    if origin.scheme != "https":
+        return f"refused to fetch {shown!r}: only https leaves for hosts other than the API's"
     return None

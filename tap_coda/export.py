@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import typing as t
+from base64 import b64encode
 from http import HTTPStatus
 
 from tap_coda.client import CodaClientError, CodaRequestError, json_body
@@ -23,6 +24,22 @@ if t.TYPE_CHECKING:
 POLL_SCHEDULE = (1.0, 1.0, 2.0, 3.0)
 #: How many fresh links to try when downloads keep answering XML errors.
 MAX_LINK_REFRESHES = 3
+
+
+def as_served(body: bytes) -> str | bytes:
+    """The export as text, or its bytes as served when they are not UTF-8 (kept, not lost)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return bytes(body)
+
+
+def content_fields(content: str | bytes | None) -> dict[str, str | None]:
+    """A `page_contents` record's content: `content`, or `content_base64` for bytes that are
+    not UTF-8 (the target writes them as they came)."""
+    if isinstance(content, bytes):
+        return {"content": None, "content_base64": b64encode(content).decode("ascii")}
+    return {"content": content}
 
 
 def is_xml_error(body: bytes) -> bool:
@@ -42,8 +59,9 @@ def export_page(
     poll_scale: float = 1.0,
     sleep: t.Callable[[float], None] = time.sleep,
     clock: t.Callable[[], float] = time.monotonic,
-) -> str:
-    """Export one page and return its text; raise `CodaRequestError` when it cannot be had.
+) -> str | bytes:
+    """Export one page and return its text (bytes when they are not UTF-8); raise
+    `CodaRequestError` when it cannot be had.
 
     `sleep` and `clock` are the waits and the deadline's time (tests pass their own)."""
     deadline = clock() + timeout_s
@@ -74,7 +92,12 @@ def export_page(
         if link:
             body = stream.download_blob(link, deadline)
             if body.status_code == HTTPStatus.OK and not is_xml_error(body.content):
-                return body.content.decode("utf-8")
+                content = as_served(body.content)
+                if isinstance(content, bytes):
+                    stream.logger.warning(
+                        "Page %s export (%s) is not UTF-8: kept as served", page_id, output_format
+                    )
+                return content
             refreshes += 1
             if refreshes > MAX_LINK_REFRESHES:
                 msg = f"download link kept failing ({body.status_code}, XML error body)"

@@ -104,7 +104,7 @@ class ExportPipeline:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coda-export")
         self._pending = threading.BoundedSemaphore(MAX_PENDING_EXPORTS)
         self._lock = threading.Lock()
-        self._exports: dict[PageKey, Future[str]] = {}
+        self._exports: dict[PageKey, Future[str | bytes]] = {}
         self._listings: dict[str, Future[list[dict[str, t.Any]]]] = {}
         self._lister: threading.Thread | None = None
         self._stop = threading.Event()
@@ -185,7 +185,7 @@ class ExportPipeline:
 
     # -- exports ------------------------------------------------------------------------
 
-    def _submit(self, key: PageKey, *, counted: bool) -> Future[str]:
+    def _submit(self, key: PageKey, *, counted: bool) -> Future[str | bytes]:
         with self._lock:
             future = self._exports.get(key)
             if future is None:
@@ -196,7 +196,7 @@ class ExportPipeline:
                 self._pending.release()  # already running: this slot was not needed
         return future
 
-    def _export(self, key: PageKey) -> str:
+    def _export(self, key: PageKey) -> str | bytes:
         doc_id, page_id, output_format = key
         return export_page(
             self._contents_stream,
@@ -214,7 +214,7 @@ class ExportPipeline:
             msg = "the run stopped before the export finished"
             raise CodaRequestError(msg)
 
-    def export(self, key: PageKey) -> str:
+    def export(self, key: PageKey) -> str | bytes:
         """The exported text of a page (started now if the listing thread did not)."""
         future = self._submit(key, counted=False)
         try:

@@ -77,6 +77,7 @@ PAGE_CONTENT = open_schema(
     th.Property("format", STR, required=True, allowed_values=["markdown", "html"]),
     th.Property("page_updatedAt", TS),
     th.Property("content", STR),
+    th.Property("content_base64", STR),  # an export that is not UTF-8, as served
 )
 
 TABLE = open_schema(

@@ -60,7 +60,9 @@ class Services:
                 )
             return self._pacing
 
-    def export(self, stream: CodaStream, doc_id: str, page_id: str, output_format: str) -> str:
+    def export(
+        self, stream: CodaStream, doc_id: str, page_id: str, output_format: str
+    ) -> str | bytes:
         """One page's export: from the pipeline when it runs, else right here."""
         if self.pipeline is not None:
             return self.pipeline.export((doc_id, page_id, output_format))

@@ -17,6 +17,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from tap_coda import decisions, progress, schemas
 from tap_coda.client import CodaClientError, CodaRequestError, CodaStream, table_path
 from tap_coda.egress import segment
+from tap_coda.export import content_fields
 from tap_coda.ledger import failure_details, fingerprint
 from tap_coda.partitions import IndexedStateStream
 from tap_coda.responses import json_body
@@ -365,13 +366,13 @@ class PageContentsStream(ChildStream):
         yield self._record(context, content)
 
     @staticmethod
-    def _record(context: Context, content: str | None) -> dict[str, t.Any]:
+    def _record(context: Context, content: str | bytes | None) -> dict[str, t.Any]:
         return {
             "doc_id": context["doc_id"],
             "page_id": context["page_id"],
             "format": context["format"],
             "page_updatedAt": context.get("page_updated_at"),
-            "content": content,
+            **content_fields(content),
         }
 
     @staticmethod

@@ -81,10 +81,10 @@ def finish(handle: t.TextIO, perms: Perms) -> None:
     handle.close()
 
 
-def write_text(path: Path, text: str, perms: Perms) -> Digest:
-    """Write a whole text file; return the digest of its bytes."""
+def write_text(path: Path, text: str | bytes, perms: Perms) -> Digest:
+    """Write a whole text file (bytes as they are); return the digest of its bytes."""
     mkdir(path.parent, perms)
-    data = text.encode(ENCODING, ERRORS)
+    data = text if isinstance(text, bytes) else text.encode(ENCODING, ERRORS)
     fd = os.open(
         path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), perms.file_mode
     )

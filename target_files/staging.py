@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import typing as t
+from base64 import b64decode
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,9 +241,10 @@ class Staging:
         fmt = str(record["format"])
         old = page.contents.get(fmt)
         path = self.root / "pages" / f"{self._next()}{layout.page_ext(fmt)}"
+        served = record.get("content_base64")  # an export that is not UTF-8, kept as it came
         content = record.get("content")
-        text = "" if content is None else str(content)
-        self._files.digests[path] = fsutil.write_text(path, text, self.perms)
+        data = b64decode(served) if served else ("" if content is None else str(content))
+        self._files.digests[path] = fsutil.write_text(path, data, self.perms)
         page.contents[fmt] = ContentStage(path, record.get("page_updatedAt"))
         if old:  # sent twice: the later export wins
             old.path.unlink(missing_ok=True)
