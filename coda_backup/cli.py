@@ -96,6 +96,7 @@ SUBCOMMANDS = {
     "verify": "coda_backup.verify",
     "prune": "coda_backup.prune",
     "diff": "coda_backup.diff",
+    "restore": "coda_backup.restore.cli",
 }
 
 

@@ -9,7 +9,6 @@ signed URL on another host and must never carry the token (see `download_blob`).
 
 from __future__ import annotations
 
-import random
 import threading
 import typing as t
 from functools import cached_property
@@ -29,7 +28,7 @@ from tap_coda.download import Limits, fetch_checked
 from tap_coda.errors import CodaRequestError as CodaRequestError  # noqa: PLC0414 - its old home
 from tap_coda.reach import CodaUnreachableError, send_while_reachable
 from tap_coda.redaction import redact, register_secret
-from tap_coda.responses import error_message, parse_json_or_retry, retry_after_seconds
+from tap_coda.responses import error_message, parse_json_or_retry, retry_wait
 from tap_coda.responses import json_body as json_body  # noqa: PLC0414 - tap_coda.export's import
 
 if t.TYPE_CHECKING:
@@ -39,10 +38,6 @@ if t.TYPE_CHECKING:
 
     from tap_coda.ledger import RunLedger
     from tap_coda.services import Services
-
-#: Waits between retries grow as base * 2**n (jittered; base: `backoff_base_seconds`),
-#: capped: Coda's staff advise tens of seconds to minutes for jobs that keep seeing 429s.
-BACKOFF_CAP_SECONDS = 120.0
 
 
 class CodaAuthError(Exception):
@@ -192,13 +187,8 @@ class CodaStream(RESTStream[str]):
 
         def wait_for(exc: Exception) -> float:
             attempt["n"] += 1
-            server_says = retry_after_seconds(getattr(exc, "response", None))
-            if server_says is not None:
-                return min(server_says, BACKOFF_CAP_SECONDS * 5)
-            base = self.settings.backoff_base_seconds
-            ceiling = min(BACKOFF_CAP_SECONDS, base * 2 ** (attempt["n"] - 1))
-            # Jitter spreads the retries of many workers over half the interval.
-            return random.uniform(ceiling / 2, ceiling)
+            response = getattr(exc, "response", None)
+            return retry_wait(attempt["n"], self.settings.backoff_base_seconds, response)
 
         return self.backoff_runtime(value=wait_for)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import email.utils
+import random
 import time
 import typing as t
 from urllib.parse import urlparse
@@ -18,7 +19,12 @@ __all__ = [
     "json_body",
     "parse_json_or_retry",
     "retry_after_seconds",
+    "retry_wait",
 ]
+
+#: Waits between retries grow as base * 2**n (jittered; base: `backoff_base_seconds`),
+#: capped: Coda's staff advise tens of seconds to minutes for jobs that keep seeing 429s.
+BACKOFF_CAP_SECONDS = 120.0
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
@@ -35,6 +41,17 @@ def retry_after_seconds(response: requests.Response | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def retry_wait(attempt: int, base: float, response: requests.Response | None) -> float:
+    """Seconds before retry `attempt` (1, 2, …): `Retry-After` when the server sent one,
+    else base * 2**(attempt-1), capped, jittered over its upper half so many workers spread.
+    The tap's retries and coda-backup restore's share it."""
+    server_says = retry_after_seconds(response)
+    if server_says is not None:
+        return min(server_says, BACKOFF_CAP_SECONDS * 5)
+    ceiling = min(BACKOFF_CAP_SECONDS, base * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)
 
 
 def error_message(response: requests.Response) -> str:
