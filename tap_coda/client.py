@@ -30,6 +30,7 @@ from tap_coda.reach import CodaUnreachableError, send_while_reachable
 from tap_coda.redaction import redact, register_secret
 from tap_coda.responses import error_message, parse_json_or_retry, retry_wait
 from tap_coda.responses import json_body as json_body  # noqa: PLC0414 - tap_coda.export's import
+from tap_coda.responses import retry_after_seconds as retry_after_seconds  # noqa: PLC0414
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
