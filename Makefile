@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 MELTANO_VENV := .venv-meltano
 
-.PHONY: install test test-sdk-next lint typecheck demo bench bench-scale meltano clean
+.PHONY: install test test-sdk-next lint typecheck demo bench bench-scale meltano targets postgres clean
 
 # What mypy checks, strictly (pyproject [tool.mypy]): every package that ships.
 MYPY_PATHS := fakecoda tap_coda target_files coda_backup
@@ -23,6 +23,26 @@ $(MELTANO_VENV)/bin/meltano:
 
 meltano: $(MELTANO_VENV)/bin/meltano
 
+# Real Singer targets for the warehouse tests (issue #15), each in its own venv: their
+# singer-sdk (or singer-python) need not match ours. `make -j3 targets` installs them at once.
+TARGETS_VENV := .venv-targets
+TARGET_PACKAGES := postgres=meltanolabs-target-postgres==0.8.1 jsonl=target-jsonl==0.1.4 \
+	duckdb=target-duckdb==0.8.0
+TARGET_STAMPS := $(foreach p,$(TARGET_PACKAGES),$(TARGETS_VENV)/$(firstword $(subst =, ,$(p)))/.installed)
+
+$(TARGETS_VENV)/%/.installed:
+	$(PYTHON) -m venv $(TARGETS_VENV)/$*
+	$(TARGETS_VENV)/$*/bin/python -m pip install -q \
+		'$(patsubst $*=%,%,$(filter $*=%,$(TARGET_PACKAGES)))'
+	touch $@
+
+targets: $(TARGET_STAMPS)
+
+# A PostgreSQL server for hand use on 127.0.0.1:54329 (the tests start their own):
+# needs Debian's `postgresql` package (`apt-get install -y postgresql`).
+postgres: install
+	$(BIN)/python -m tests.pgserver .pgdata --port 54329
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -32,7 +52,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy --follow-imports=silent $(MYPY_PATHS)
 
-test: lint meltano
+test: lint meltano targets
 	PATH="$(CURDIR)/$(BIN):$$PATH" MELTANO_BIN="$(CURDIR)/$(MELTANO_VENV)/bin/meltano" $(BIN)/pytest -n auto
 
 # The suite against the newest singer-sdk release, in its own venv: an upgrade's breakage
@@ -58,4 +78,4 @@ bench-scale: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m benchmarks.run --scenario scale --update
 
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) demo-backups .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(MELTANO_VENV) $(TARGETS_VENV) demo-backups .pytest_cache .ruff_cache

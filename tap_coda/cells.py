@@ -10,7 +10,8 @@ currency amounts, people, lookups, links and images exact.
   `@` keys dropped)
 - everything else (text, select, email, …): string (plain text unwrapped from its fence)
 
-`isArray` columns are arrays of those (a single value becomes a one-item array). An empty
+`isArray` columns are arrays of those (a single value becomes a one-item array; items are
+not declared, since Coda's arrays may nest). An empty
 cell is null, never "". A value that does not fit its column's type is not forced: the
 property is null and the value, as its string, goes into the row's `_unparsed` object
 under the property's name; the stream counts and logs them.
@@ -76,12 +77,11 @@ def _item_schema(column_format: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 def column_schema(column_format: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
     """The JSON schema of a column's property."""
     column_format = column_format or {}
-    item = _item_schema(column_format)
     if column_format.get("isArray"):
-        # Coda's arrays may nest (NOTES §7): an item may be an array itself.
-        item["type"] = [item["type"][0], "array", "null"]
-        return {"type": ["array", "null"], "items": item}
-    return item
+        # The items are the single type's values, but Coda's arrays may nest (NOTES §7),
+        # so they stay undeclared: SQL targets load the cell as one JSON value (jsonb).
+        return {"type": ["array", "null"]}
+    return _item_schema(column_format)
 
 
 Parser = t.Callable[[t.Any], t.Any]

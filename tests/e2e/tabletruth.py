@@ -18,6 +18,10 @@ from tap_coda import sqlnames
 if t.TYPE_CHECKING:
     from fakecoda import Column, Doc, Table, Workspace
 
+#: The generic streams (every other stream of a `table_streams` catalog is a table's).
+GENERIC = frozenset(
+    ("docs", "pages", "page_contents", "tables", "columns", "rows", "table_syncs", "failures")
+)
 NUMBERS = {"number", "percent", "currency", "slider", "scale", "duration"}
 
 
@@ -80,6 +84,9 @@ def normal(value: t.Any, expected: t.Any) -> t.Any:  # noqa: PLR0911
         return [normal(v, e) for v, e in zip(value, expected, strict=False)]
     if isinstance(expected, dt.datetime) and isinstance(value, str):
         return dt.datetime.fromisoformat(value)
+    if isinstance(expected, dt.datetime) and isinstance(value, dt.datetime):
+        # target-postgres stores `timestamp without time zone`, in UTC
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
     if isinstance(expected, dt.date) and isinstance(value, str):
         return dt.date.fromisoformat(value)
     return value
@@ -91,3 +98,23 @@ def comparable(expected: t.Any) -> t.Any:
     if isinstance(expected, list):
         return [comparable(e) for e in expected]
     return expected
+
+
+def assert_table_matches(
+    ws: Workspace, doc: Doc, table: Table, rows: t.Iterable[t.Mapping[str, t.Any]]
+) -> None:
+    """Every row of `table` is in `rows` (records or database rows, by `_row_id`) and
+    every cell of it is its typed truth; no other row is."""
+    got = {row["_row_id"]: row for row in rows}
+    truth = ws.rows_of(doc, table)
+    assert set(got) == {row.id for row in truth}, table.name
+    names = sqlnames.property_names([{"id": c.id, "name": c.name} for c in table.columns])
+    for row in truth:
+        record = got[row.id]
+        assert record["_row_name"] == (row.name or None)
+        assert normal(record["_updated_at"], dt.datetime.fromisoformat(row.updated_at)) == (
+            dt.datetime.fromisoformat(row.updated_at)
+        )
+        for column, prop in zip(table.columns, names, strict=True):
+            want = expected_cell(ws, doc, column, row.values.get(column.id))
+            assert normal(record[prop], want) == comparable(want), (table.name, row.id, prop)

@@ -8,7 +8,6 @@ must be incremental from the state Meltano stored: no page export is started aga
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import typing as t
 from pathlib import Path
@@ -18,39 +17,11 @@ import yaml
 
 from fakecoda import build_demo_workspace
 from tests.e2e.backup_cli import REPO_ROOT, TOKEN, Result, clean_env, console_script
+from tests.e2e.meltano_cli import ENVIRONMENT, STATE_ID, meltano
 from tests.e2e.truth import Tree, check_run
 
 if t.TYPE_CHECKING:
     from fakecoda import FakeCoda
-
-#: meltano.yml's `fake` environment: quick export polls, no client-side pacing.
-ENVIRONMENT = "fake"
-STATE_ID = f"{ENVIRONMENT}:tap-coda-to-target-files"
-
-
-def meltano_bin() -> Path:
-    configured = os.environ.get("MELTANO_BIN")
-    path = Path(configured) if configured else REPO_ROOT / ".venv-meltano" / "bin" / "meltano"
-    if not path.is_file():
-        pytest.skip(f"Meltano is not installed at {path}: run `make meltano` or set MELTANO_BIN")
-    return path
-
-
-def meltano(
-    project: Path, *args: str, env: dict[str, str], timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [str(meltano_bin()), *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        check=False,
-    )
-    assert proc.returncode == 0, f"meltano {' '.join(args)}:\n{proc.stderr[-4000:]}"
-    return proc
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ Expected names, ids and cells are computed from the fake's workspace (tests/e2e/
 
 from __future__ import annotations
 
+import json
 import typing as t
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from tests.e2e.tablestreams_run import (
     root_metadata,
     select,
     sync,
+    sync_args,
     table_stream_names,
 )
+from tests.e2e.warehouse import pipe, target_bin
 from tests.fakes import StartFake
 
 
@@ -89,18 +92,8 @@ def test_a_selected_table_alone_is_read_and_every_cell_is_its_typed_truth(
     assert rows_read == {f"/apis/v1/docs/{doc.id}/tables/{tasks.id}/rows"}
     assert set(out.records) == {name}
     records = {r["_row_id"]: r for r in out.of(name)}
-    truth = ws.rows_of(doc, tasks)
-    assert set(records) == {row.id for row in truth}
-    names = sqlnames.property_names([{"id": c.id, "name": c.name} for c in tasks.columns])
-    for row in truth:
-        record = records[row.id]
-        assert record["_row_name"] == (row.name or None)
-        assert record["_updated_at"] == row.updated_at
-        assert record["_unparsed"] is None
-        for column, prop in zip(tasks.columns, names, strict=True):
-            want = tabletruth.expected_cell(ws, doc, column, row.values.get(column.id))
-            got = tabletruth.normal(record[prop], want)
-            assert got == tabletruth.comparable(want), (row.id, prop)
+    tabletruth.assert_table_matches(ws, doc, tasks, records.values())
+    assert all(r["_unparsed"] is None for r in records.values())
     assert any(r["Notes"] == LONG_TEXT for r in records.values())
     assert any(r["Status"] is None for r in records.values())  # empty cells are null
 
@@ -115,3 +108,23 @@ def test_a_full_read_ends_with_activate_version(fake: FakeCoda, tmp_path: Path) 
     assert kinds[0][0] == "SCHEMA"
     assert kinds[-1][0] == "ACTIVATE_VERSION"
     assert versions == {kinds[-1][1]}
+
+
+def test_target_jsonl_gets_every_table_as_typed_records(fake: FakeCoda, tmp_path: Path) -> None:
+    target = target_bin("jsonl", "target-jsonl")
+    catalog = select(discover(fake, tmp_path), lambda s: s not in tabletruth.GENERIC)
+    out = tmp_path / "jsonl"
+    pipe(
+        sync_args(fake, tmp_path, catalog),
+        target,
+        {"destination_path": str(out), "do_timestamp_file": False},
+        tmp_path,
+        TOKEN,
+    )
+    ws = fake.workspace
+    tables = [(d, tb) for d, tb in ws.iter_tables() if tb.table_type == "table"]
+    for doc, table in tables:
+        name = tabletruth.stream_name_of(ws, doc, table)
+        path = out / f"{name}.jsonl"
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        tabletruth.assert_table_matches(ws, doc, table, [json.loads(x) for x in lines])

@@ -102,7 +102,7 @@ def test_schema_types_follow_the_format() -> None:
     assert cells.column_schema(fmt("date"))["format"] == "date"
     assert cells.column_schema(fmt("dateTime"))["format"] == "date-time"
     assert cells.column_schema(fmt("button"))["type"] == ["string", "null"]
-    person = cells.column_schema(fmt("person", is_array=True))
-    assert person["type"] == ["array", "null"]
-    assert set(person["items"]["properties"]) == {"name", "email"}
+    assert set(cells.column_schema(fmt("person"))["properties"]) == {"name", "email"}
+    people = cells.column_schema(fmt("person", is_array=True))
+    assert people == {"type": ["array", "null"]}  # items may nest: left open
     assert cells.column_schema(None)["type"] == ["string", "null"]
