@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_coda import decisions, schemas
+from tap_coda import decisions, schemas, shapes
 from tap_coda.client import CodaClientError, NextPageTokenPaginator
 from tap_coda.ledger import TableOutcome
 from tap_coda.prefetch import pages_ahead
@@ -82,7 +82,7 @@ class RowsStream(PlainRowPath, ChildStream):
             for prepared, response in pages_ahead(fetch, advance):
                 request_counter.increment()
                 self.update_sync_costs(prepared, response, context)
-                yield from self.parse_response(response)
+                yield from shapes.checked("row", self.parse_response(response))
 
     def get_url_params(
         self, context: Context | None, next_page_token: str | None

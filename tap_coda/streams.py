@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import typing as t
 
-import requests
 from singer_sdk import Stream
-from singer_sdk.exceptions import RetriableAPIError
 
-from tap_coda import decisions, progress, schemas
-from tap_coda.client import CodaClientError, CodaRequestError, CodaStream, table_path
+from tap_coda import decisions, progress, schemas, shapes
+from tap_coda.client import CodaStream, table_path
 from tap_coda.egress import segment
 from tap_coda.export import content_fields
 from tap_coda.ledger import failure_details, fingerprint
 from tap_coda.partitions import IndexedStateStream
 from tap_coda.responses import json_body
 from tap_coda.state import DocStateWriter
+from tap_coda.wellformed import OBJECT_ERRORS as OBJECT_ERRORS  # noqa: PLC0414 - re-exported
+from tap_coda.wellformed import WellFormed
 
 if t.TYPE_CHECKING:
     from concurrent.futures import Future
@@ -31,11 +31,8 @@ if t.TYPE_CHECKING:
 
     from tap_coda.services import Services
 
-#: What one object failing can raise; anything else (a 401, a bug) stops the run.
-OBJECT_ERRORS = (CodaClientError, CodaRequestError, RetriableAPIError, requests.RequestException)
 
-
-class BackupStream(IndexedStateStream, CodaStream):
+class BackupStream(WellFormed, IndexedStateStream, CodaStream):
     """A tap-coda stream: it records the failure of one object instead of stopping the run."""
 
     def fail(self, context: Context, exc: BaseException, **fields: t.Any) -> None:
@@ -67,15 +64,6 @@ class BackupStream(IndexedStateStream, CodaStream):
         if self.child_streams:
             yield from super().generate_child_contexts(record, context)
 
-    def guarded(
-        self, context: Context, records: t.Iterable[dict[str, t.Any]], **fields: t.Any
-    ) -> t.Iterator[dict[str, t.Any]]:
-        """Yield from a listing; a failure part-way is recorded and ends the listing."""
-        try:
-            yield from records
-        except OBJECT_ERRORS as exc:
-            self.fail(context, exc, **fields)
-
 
 class ChildStream(BackupStream):
     """A stream under a doc; its state needs no partition per parent."""
@@ -103,7 +91,7 @@ class DocsStream(BackupStream):
         return params
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        docs = list(self._list_docs(context))
+        docs = list(self.well_formed(context, self._list_docs(context), "doc"))
         readable = [d["id"] for d in docs if not decisions.doc_is_over_size_limit(d)]
         progress.announce("docs", count=len(docs), readable=len(readable))
         # Page listings and exports start now, on worker threads, for every doc at once.
@@ -166,7 +154,7 @@ class TablesStream(ChildStream):
         refs = list(
             self.guarded(
                 context,
-                self._listing(context, listed),
+                self.well_formed(context, self._listing(context, listed), "table"),
                 object_type="tables",
                 object_id=None,
                 name="table listing",
@@ -180,6 +168,8 @@ class TablesStream(ChildStream):
                     read.result() if read else self.call("GET", table_path(doc_id, ref["id"]))
                 )
                 table = json_body(response)
+                if why := shapes.problem("table", table):
+                    raise shapes.ShapeError(why)
             except OBJECT_ERRORS as exc:
                 self.fail(
                     context, exc, object_type="table", object_id=ref["id"], name=ref.get("name")
@@ -274,7 +264,9 @@ class ColumnsStream(ChildStream):
             if read_ahead
             else None
         )
-        yield from read.result() if read else self.request_records(context)
+        yield from shapes.checked(
+            "column", read.result() if read else self.request_records(context)
+        )
 
 
 class PagesStream(ChildStream):
@@ -290,7 +282,7 @@ class PagesStream(ChildStream):
         assert context is not None
         yield from self.guarded(
             context,
-            self._listing(context),
+            self.well_formed(context, self._listing(context), "page"),
             object_type="pages",
             object_id=None,
             name="page listing",

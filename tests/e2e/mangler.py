@@ -243,3 +243,30 @@ def redirect_to(url: str) -> t.Callable[[Upstream], Reply]:
         return Reply(302, [("Location", url)], b"")
 
     return make
+
+
+#: A field the spec does not allow to be missing, removed instead of replaced.
+MISSING = object()
+
+
+def mutate(object_id: str, field: str, value: object) -> t.Callable[[Upstream], Reply]:
+    """Every object with this `id` in an API answer (listed or alone) gets `field` = `value`
+    (`MISSING`: the field removed)."""
+
+    def change(obj: t.Any) -> None:
+        if isinstance(obj, dict) and obj.get("id") == object_id:
+            if value is MISSING:
+                obj.pop(field, None)
+            else:
+                obj[field] = value
+
+    def make(up: Upstream) -> Reply:
+        if object_id.encode() not in up.body or up.status != 200:
+            return Reply(up.status, [JSON], up.body)
+        body = up.json()
+        change(body)
+        for item in body.get("items") or ():
+            change(item)
+        return Reply(up.status, [JSON], json.dumps(body).encode())
+
+    return make
