@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from fakecoda import render, tokens
+from fakecoda.doclogic import DocLogicRoutes
 from fakecoda.exports import (
     BLOB_PREFIX,
     ExportRegistry,
@@ -23,49 +23,29 @@ from fakecoda.exports import (
     s3_no_such_key,
 )
 from fakecoda.faults import EXPORT_KINDS, LINK_KINDS, STALE_KINDS, FaultInjector
+from fakecoda.protocol import (
+    DEFAULT_LIMIT,
+    ApiError,
+    ListPage,
+    Request,
+    Response,
+    Target,
+    dumps,
+    error,
+)
+from fakecoda.protocol import bool_param as _bool
 from fakecoda.workspace import VALUE_FORMATS, Doc, Page, Row, Table, Workspace
 
 if TYPE_CHECKING:
     from fakecoda.server import FakeConfig
     from fakecoda.writes import Writes
 
+__all__ = ["ApiError", "CodaApi", "Request", "Response", "Target", "dumps", "error"]
+
 API_PREFIX = "/apis/v1"
-JSON = "application/json; charset=utf-8"
-DEFAULT_LIMIT = 25
 NOT_CANVAS = "Only canvas pages can be exported."
 NOT_LATEST = "Doc is not yet up to date."
 TOO_BIG = "This doc is over the API size limit and cannot be accessed through the API."
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes
-    content_type: str = JSON
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    fault: str | None = None  # the injected fault kind that shaped this response
-    delay: float = 0.0  # faults "timeout"/"slow_body": seconds to hold or spread the answer
-
-
-@dataclass
-class Request:
-    method: str
-    path: str  # without the query, e.g. /apis/v1/docs/AbCDeFGH/pages
-    raw_query: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-cased names: only what the API looks at
-    body: bytes = b""
-
-
-@dataclass
-class Target:
-    """The objects a path names, resolved (404/410/403 raised on the way)."""
-
-    href: str
-    doc: Doc = None  # type: ignore[assignment]
-    page: Page = None  # type: ignore[assignment]
-    table: Table = None  # type: ignore[assignment]
-    key: str = ""  # the last id: export request, column or row
 
 
 # path shape (ids as "*") -> {method: handler}; "writes." handlers live in writes.py
@@ -92,55 +72,19 @@ ROUTES: dict[tuple[str, ...], dict[str, str]] = {
         "PUT": "writes.update_row",
         "DELETE": "writes.delete_row",
     },
+    ("docs", "*", "formulas"): {"GET": "_formulas"},
+    ("docs", "*", "formulas", "*"): {"GET": "_formulas"},
+    ("docs", "*", "controls"): {"GET": "_controls"},
+    ("docs", "*", "controls", "*"): {"GET": "_controls"},
+    ("docs", "*", "acl", "*"): {"GET": "_acl"},
+    ("folders",): {"GET": "_list_folders"},
+    ("folders", "*"): {"GET": "_get_folder"},
 }
+#: The segments after a doc id that name a page or a table; others name an item by id.
+_DOC_PARTS = ("pages", "tables")
 
 
-def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def error(status: int, message: str | None = None) -> Response:
-    return Response(status, dumps(render.error_body(status, message)))
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str | None = None) -> None:
-        super().__init__(message)
-        self.response = error(status, message)
-
-
-def _bool(query: dict[str, str], name: str) -> bool | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    if raw.lower() in ("true", "1"):
-        return True
-    if raw.lower() in ("false", "0"):
-        return False
-    raise ApiError(400, f"Invalid value for {name}: {raw!r}")
-
-
-def _limit(query: dict[str, str], clamp: int) -> int:
-    raw = query.get("limit")
-    if raw is None:
-        return min(DEFAULT_LIMIT, clamp)
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"Invalid value for limit: {raw!r}") from None
-    if value < 1:
-        raise ApiError(400, "limit must be at least 1")
-    return min(value, clamp)  # Coda clamps silently (NOTES §1)
-
-
-@dataclass
-class ListPage:
-    offset: int
-    limit: int
-    params: dict[str, Any]
-
-
-class CodaApi:
+class CodaApi(DocLogicRoutes):
     def __init__(
         self,
         workspace: Workspace,
@@ -192,11 +136,15 @@ class CodaApi:
             + (f"?{req.raw_query}" if req.raw_query else "")
         )
         keys = parts[1::2]
-        if keys:
+        if parts[0] != "docs":
+            target.key = keys[0] if keys else ""
+        elif keys:
             target.doc = self._doc(keys[0], req)
             if len(parts) > 2 and target.doc.over_api_size_limit:
                 raise ApiError(403, TOO_BIG)  # NOTES §12: listed, but its content is not
-        if len(keys) > 1:
+        if parts[0] == "docs" and len(parts) > 2 and parts[2] not in _DOC_PARTS:
+            target.key = keys[1] if len(keys) > 1 else ""
+        elif len(keys) > 1:
             if parts[2] == "pages":
                 target.page = self._page(target.doc, keys[1])
             else:
@@ -264,46 +212,6 @@ class CodaApi:
         return table
 
     # ---- lists -------------------------------------------------------------------------------
-
-    @staticmethod
-    def _page_of_list(
-        req: Request, kind: str, scope: list[str], clamp: int, params: Callable[[], Any]
-    ) -> ListPage:
-        """Offset, limit and parameters: from the token alone when one is sent (NOTES §1)."""
-        if "pageToken" in req.query:
-            data = tokens.decode(req.query["pageToken"], kind)
-            if data.get("s") != scope:
-                raise tokens.TokenError(tokens.INVALID)
-            return ListPage(int(data["o"]), int(data["l"]), data.get("p") or {})
-        return ListPage(0, _limit(req.query, clamp), params())
-
-    def _envelope(
-        self,
-        items: bytes,
-        t: Target,
-        *,
-        next_token: str | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> Response:
-        tail: dict[str, Any] = {"href": t.href}
-        if next_token is not None:
-            path = t.href[len(self.base) :].partition("?")[0]
-            tail["nextPageToken"] = next_token
-            tail["nextPageLink"] = f"{self.base}{path}?pageToken={next_token}"
-        if extra:
-            tail |= extra
-        return Response(200, b'{"items":' + items + b"," + dumps(tail)[1:])
-
-    def _paged(
-        self, items: list[Any], page: ListPage, t: Target, *, kind: str, scope: list[str]
-    ) -> Response:
-        chunk = items[page.offset : page.offset + page.limit]
-        token = None
-        if page.offset + page.limit < len(items):
-            token = tokens.encode(
-                kind, s=scope, o=page.offset + page.limit, l=page.limit, p=page.params
-            )
-        return self._envelope(dumps(chunk), t, next_token=token)
 
     def _list_docs(self, req: Request, t: Target) -> Response:
         def params() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from fakecoda import doclogic
 from fakecoda.workspace import (
     Column,
     Doc,
@@ -279,6 +280,7 @@ class Builder:
             stamps = [doc.created_at]
             stamps += [p.updated_at for p in doc.pages] + [t.updated_at for t in doc.tables]
             doc.updated_at = max(stamps)
+        doclogic.furnish(self.ws)
         self.ws.clock.current = max(self.ws.clock.current, TEST_EPOCH)
         return self.ws
 

@@ -17,9 +17,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fakecoda import render
+
+if TYPE_CHECKING:
+    from fakecoda.doclogic import NamedValue, Sharing
 
 VALUE_FORMATS = ("simple", "simpleWithArrays", "rich")
 
@@ -125,6 +128,9 @@ class Doc:
     source_doc_id: str | None = None
     published: dict[str, Any] | None = None
     deleted_ids: set[str] = field(default_factory=set)  # pages/tables gone: 410 where Coda has it
+    formulas: list[NamedValue] = field(default_factory=list)  # fakecoda.doclogic
+    controls: list[NamedValue] = field(default_factory=list)
+    sharing: Sharing | None = None
 
 
 @dataclass

@@ -19,6 +19,7 @@ EXPORTABLE_CONTENT_TYPE = "canvas"
 #: Why an object is skipped rather than failed: Coda can never serve it.
 UNEXPORTABLE_PAGE = "unexportable_page"
 OVER_API_SIZE_LIMIT = "over_api_size_limit"
+NO_SHARING_RIGHTS = "no_sharing_rights"  # a doc shared with you: Coda hides its ACL
 
 
 @dataclass(frozen=True)

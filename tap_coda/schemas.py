@@ -145,3 +145,51 @@ FAILURE = open_schema(
     th.Property("http_status", th.IntegerType),
     th.Property("attempts", th.IntegerType),
 )
+
+#: Coda's `Value`: a string, number or boolean, or a (nested) list of them.
+VALUE = th.CustomType({"type": ["string", "number", "boolean", "array", "null"]})
+
+# A named formula or a control as `GET …/formulas/{id}` / `…/controls/{id}` serve it.
+FORMULA = open_schema(
+    th.Property("doc_id", STR, required=True),
+    th.Property("id", STR, required=True),
+    th.Property("type", STR),
+    th.Property("href", STR),
+    th.Property("name", STR),
+    th.Property("parent", OBJ()),
+    th.Property("value", VALUE),
+)
+
+CONTROL = open_schema(
+    th.Property("doc_id", STR, required=True),
+    th.Property("id", STR, required=True),
+    th.Property("type", STR),
+    th.Property("href", STR),
+    th.Property("name", STR),
+    th.Property("parent", OBJ()),
+    th.Property("controlType", STR),
+    th.Property("value", VALUE),
+)
+
+PERMISSION = open_schema(
+    th.Property("doc_id", STR, required=True),
+    th.Property("id", STR, required=True),
+    th.Property("access", STR),
+    th.Property("principal", OBJ()),
+)
+
+SHARING = open_schema(
+    th.Property("doc_id", STR, required=True),
+    th.Property("settings", OBJ()),  # null: Coda refused it (a doc shared with you)
+    th.Property("metadata", OBJ()),
+)
+
+FOLDER = open_schema(
+    *_api_object(
+        th.Property("description", STR),
+        th.Property("icon", OBJ()),
+        th.Property("createdAt", TS),
+        th.Property("canEdit", th.BooleanType),
+        th.Property("workspace", OBJ()),
+    )
+)

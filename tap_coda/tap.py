@@ -15,6 +15,13 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_coda import tablestreams
 from tap_coda.client import CodaAuthError
+from tap_coda.doclogic import (
+    ControlsStream,
+    FoldersStream,
+    FormulasStream,
+    PermissionsStream,
+    SharingStream,
+)
 from tap_coda.ledger import fingerprint
 from tap_coda.pipeline import ExportPipeline, TableReadAhead, page_bookmarks, rows_bookmarks
 from tap_coda.reach import CodaUnreachableError
@@ -64,6 +71,11 @@ STREAM_TYPES = (
     TableSyncsStream,
     PagesStream,
     PageContentsStream,
+    FormulasStream,
+    ControlsStream,
+    PermissionsStream,
+    SharingStream,
+    FoldersStream,
     FailuresStream,
 )
 
@@ -117,6 +129,13 @@ class TapCoda(Tap):
     def discover_streams(self) -> list[Stream]:
         generic = [stream_type(self, self.services) for stream_type in STREAM_TYPES]
         return tablestreams.all_streams(self, self.services, generic)
+
+    # final in singer-sdk, which orders streams by name: `folders` would sync after
+    # `failures`, and target-files promotes a run only once `failures` came last.
+    def load_streams(self) -> list[Stream]:  # type: ignore[misc]
+        """The streams in STREAM_TYPES' order (parents and children as singer-sdk links them)."""
+        streams = super().load_streams()
+        return sorted(streams, key=lambda stream: STREAM_TYPES.index(type(stream)))
 
     @cached_property
     def settings(self) -> Settings:

@@ -20,7 +20,7 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from target_files import layout, outcomes
+from target_files import doclogic, layout, outcomes
 from target_files import staging as staging_files
 from target_files.outcomes import FULL_RUN_HINT, DocOutcome, PageOutcome, TableOutcome
 from target_files.pages import doc_pages
@@ -61,6 +61,7 @@ def build(tree: Tree) -> Assembly:
     plan += [(layout.safe(Path(str(e.get("path"))).name), str(e.get("id"))) for e in carried]
     stems = layout.claim_sorted(plan)
     invalid = invalid_record_failures(staging)
+    doclogic.write_folders(tree)
     outs = [_doc(tree, d, stems[d.doc_id]) for d in docs]
     outs += [_carried_doc(tree, e, stems[str(e.get("id"))]) for e in carried]
     tap_records = [{**f, "reported_by": f.get("reported_by", "tap")} for f in staging.failures]
@@ -84,6 +85,7 @@ def _doc(tree: Tree, doc: DocStage, stem: str) -> DocOutcome:
     tree.write_json(f"{rel}/tables.json", list(tables.values()))
     pages = doc_pages(tree, doc, rel)
     table_outs = doc_tables(tree, doc, rel, tables)
+    doclogic.write_doc_files(tree, doc.doc_id, rel)
     entry = {
         "id": doc.doc_id,
         "name": record.get("name"),

@@ -123,6 +123,7 @@ class Run:
             expect_pages="page_contents" in reader.schema_streams,
             expect_rows="rows" in reader.schema_streams,
             rows_json=self.rows_json,
+            announced=frozenset(reader.schema_streams),
         )
         built = assemble.build(tree)
         summary = report.write(

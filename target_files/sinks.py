@@ -194,6 +194,23 @@ class FailuresSink(FilesSink):
         self.staging.add_failure(record)
 
 
+class DocLogicSink(FilesSink):
+    """`formulas`, `controls`, `permissions`: objects of a doc (target_files.doclogic)."""
+
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.logic.add(self.stream_name, record)
+
+
+class SharingSink(FilesSink):
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.logic.add_sharing(record)
+
+
+class FoldersSink(FilesSink):
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.logic.add_folder(record)
+
+
 class OtherSink(FilesSink):
     """Any stream that is not tap-coda's: JSON Lines under `other/`, never dropped."""
 
@@ -210,6 +227,11 @@ CODA_STREAMS: dict[str, tuple[type[FilesSink], tuple[str, ...]]] = {
     "columns": (ColumnsSink, ("doc_id", "table_id", "id")),
     "rows": (RowsSink, ("doc_id", "table_id", "id")),
     "table_syncs": (TableSyncsSink, ("doc_id", "table_id", "mode")),
+    "formulas": (DocLogicSink, ("doc_id", "id")),
+    "controls": (DocLogicSink, ("doc_id", "id")),
+    "permissions": (DocLogicSink, ("doc_id", "id")),
+    "sharing": (SharingSink, ("doc_id",)),
+    "folders": (FoldersSink, ("id",)),
     "failures": (FailuresSink, ("object_type", "error")),
 }
 

@@ -23,38 +23,19 @@ from base64 import b64decode
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from singer_sdk.exceptions import InvalidRecord
-
 from target_files import csvfile, fsutil, jsonio, layout
+from target_files.doclogic import LogicStage
+from target_files.records import api_object, read_jsonl, refuse_dry_run, require
+
+__all__ = ["Staging", "api_object", "problems", "read_jsonl", "require"]
 
 if t.TYPE_CHECKING:
     from target_files.digest import Digest
 
 logger = logging.getLogger(__name__)
 
-#: Keys the tap adds to the API objects; the tree's JSON files hold the API objects only.
-TAP_KEYS = ("doc_id", "table_id")
 #: Records that failed schema validation, reported one by one per stream (then counted).
 MAX_INVALID_REPORTED = 20
-
-
-def api_object(record: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """The API object of a record: the tap's parent ids removed."""
-    return {k: v for k, v in record.items() if k not in TAP_KEYS}
-
-
-def require(record: t.Mapping[str, t.Any], stream: str, *keys: str) -> None:
-    missing = [k for k in keys if record.get(k) in (None, "")]
-    if missing:
-        raise InvalidRecord(f"`{stream}` record without {', '.join(missing)}", dict(record))
-
-
-def refuse_dry_run(record: t.Mapping[str, t.Any]) -> None:
-    """tap-coda's dry run says what it would export and read but fetches nothing: written
-    out, it would replace every page and table with an empty file and become `latest`."""
-    if record.get("dry_run"):
-        msg = "the input is a tap-coda dry run (a plan, no content), not a backup"
-        raise InvalidRecord(msg, dict(record))
 
 
 @dataclass
@@ -165,6 +146,8 @@ class Staging:
         self.others: dict[str, OtherStage] = {}
         self.failures: list[dict[str, t.Any]] = []
         self.invalid = InvalidRecords()
+        #: formulas, controls, permissions, sharing, folders (target_files.doclogic)
+        self.logic = LogicStage(root / "logic", perms, self._files)
 
     def _next(self) -> int:
         self._seq += 1
@@ -367,18 +350,6 @@ def problems(staging: Staging) -> list[str]:
         if d.record is None and (d.page_ids or d.table_ids)
     ]
     return out
-
-
-def read_jsonl(path: Path) -> list[dict[str, t.Any]]:
-    """Objects of one doc or table (last one wins per id, first position kept)."""
-    if not path.exists():
-        return []
-    by_id: dict[str, dict[str, t.Any]] = {}
-    with path.open(encoding=fsutil.ENCODING) as spool:
-        for line in spool:
-            obj = jsonio.loads(line)
-            by_id[str(obj.get("id"))] = obj
-    return list(by_id.values())
 
 
 def _write_row(

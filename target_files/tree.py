@@ -47,6 +47,8 @@ class Tree:
     expect_pages: bool = True
     expect_rows: bool = True
     rows_json: bool = False  # setting `rows_json`: `<table>.rows.jsonl` beside each CSV
+    #: the streams the input announced (a SCHEMA message each)
+    announced: frozenset[str] = frozenset()
     #: every file of the run so far: path relative to `root` → sha256, size, mtime_ns
     files: dict[str, dict[str, t.Any]] = field(default_factory=dict)
 

@@ -564,3 +564,33 @@ def test_refused_writes(start_fake: StartFake, spec: Spec) -> None:
 
 def big_row(column_id: str) -> dict[str, Any]:
     return {"cells": [{"column": column_id, "value": "x" * 90_000}]}
+def test_formulas_controls_and_sharing_of_every_doc(
+    spec: Spec, api: requests.Session, test_fake: FakeCoda
+) -> None:
+    ws = test_fake.workspace
+    seen_types: set[str] = set()
+    for doc_id in readable_docs(ws):
+        for kind, detail_path in (("formulas", "formulaIdOrName"), ("controls", "controlIdOrName")):
+            listing = f"{DOC}/{kind}"
+            for response in walk_list(api, f"{test_fake.url}/docs/{doc_id}/{kind}"):
+                for ref in spec.check(response, listing)["items"]:
+                    item = spec.check(api.get(ref["href"]), f"{listing}/{{{detail_path}}}")
+                    seen_types.add(item.get("controlType") or type(item["value"]).__name__)
+        sharing = f"{test_fake.url}/docs/{doc_id}/acl"
+        spec.check(api.get(f"{sharing}/metadata"), f"{DOC}/acl/metadata")
+        settings = api.get(f"{sharing}/settings")
+        spec.check(settings, f"{DOC}/acl/settings")
+        for response in walk_list(api, f"{sharing}/permissions"):
+            spec.check(response, f"{DOC}/acl/permissions")
+        assert (settings.status_code == 403) is (not ws.doc(doc_id).is_owner)
+    # every Value shape and several control types were served
+    assert {"float", "str", "bool", "list", "slider", "multiselect"} <= seen_types
+
+
+def test_folders(spec: Spec, api: requests.Session, test_fake: FakeCoda) -> None:
+    pages = list(walk_list(api, f"{test_fake.url}/folders"))
+    assert len(pages) > 1
+    for response in pages:
+        for folder in spec.check(response, "/folders")["items"]:
+            url = f"{test_fake.url}/folders/{folder['id']}"
+            assert spec.check(api.get(url), "/folders/{folderId}") == folder

@@ -25,11 +25,13 @@ from fakecoda.render import export_content
 from target_files import layout
 from tests.e2e.tree import (
     FORMATS,
+    acl_skips,
     all_files,
     assert_csv_row,
     assert_portable,
     check_header,
     doc_dir,
+    doc_logic_files,
     exportable,
     listed_docs,
     page_stem_path,
@@ -217,6 +219,7 @@ def test_summary_counts_and_failures(backup: Backup) -> None:
         for fmt in FORMATS
     }
     want_failures |= {("doc", d.id, d.id, None) for d in listed_docs(ws) if d.over_api_size_limit}
+    want_failures |= {(what, doc_id, doc_id, None) for what, doc_id in acl_skips(docs)}
     got = [
         (f["object_type"], f["doc_id"], f["object_id"], f["format"])
         for f in [*summary["failures"], *summary.get("skips", [])]
@@ -232,7 +235,7 @@ def test_manifest_names_every_file_and_every_path_exists(backup: Backup) -> None
     ws = backup.ws
     manifest = backup.json(backup.run / "manifest.json")
     assert manifest["run_id"] == backup.run.name
-    named_files = {backup.run / "manifest.json", backup.run / "summary.json"}
+    named_files = {backup.run / n for n in ("manifest.json", "summary.json", "folders.json")}
     by_doc = {d["id"]: d for d in manifest["docs"]}
     assert set(by_doc) == {d.id for d in listed_docs(ws)}
     for doc in listed_docs(ws):
@@ -241,6 +244,7 @@ def test_manifest_names_every_file_and_every_path_exists(backup: Backup) -> None
         assert folder == doc_dir(backup, doc)
         assert (entry["name"], entry["updatedAt"]) == (doc.name, doc.updated_at)
         named_files |= {folder / n for n in ("doc.json", "pages.json", "tables.json")}
+        named_files |= {folder / n for n in doc_logic_files(doc)}
         pages = {p["id"]: p for p in entry["pages"]}
         want_pages = [] if doc.over_api_size_limit else doc.pages
         assert set(pages) == {p.id for p in want_pages}

@@ -32,6 +32,7 @@ from tests.e2e.backup_cli import (
     console_script,
     run_coda_backup,
 )
+from tests.e2e.tree import acl_skips
 
 if t.TYPE_CHECKING:
     from fakecoda import Doc, LogEntry, Workspace
@@ -69,7 +70,7 @@ def expected_failures(docs: list[Doc]) -> set[tuple[str, str]]:
         for page in doc.pages:
             if page.content_type != "canvas" or page.export_fails:
                 failures.add(("page_content", page.id))
-    return failures
+    return failures | acl_skips(docs)
 
 
 def exportable_pages(docs: list[Doc]) -> list[str]:

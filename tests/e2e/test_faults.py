@@ -297,7 +297,10 @@ def test_doc_stale_for_ever_is_retried_then_recorded(start_fake: StartFake, tmp_
     wide = ws.doc(ws.tags["doc.wide"])
     faults = [Fault("stale", path_re=rf"/docs/{re.escape(wide.id)}/")]
     run = run_faulty(start_fake, tmp_path, ws, faults, {"strict_latest": True})
-    failures = check(run, {("pages", wide.id): 400, ("tables", wide.id): 400})
+    # Every read of that doc is refused, its formulas, controls and sharing too.
+    logic = ("formulas", "controls", "permissions", "sharing settings", "sharing metadata")
+    expected = {(what, wide.id): 400 for what in ("pages", "tables", *logic)}
+    failures = check(run, expected)
     for key in [("pages", wide.id), ("tables", wide.id)]:
         assert failures[key]["attempts"] == TAP["max_retries"] + 1
         assert "not yet up to date" in failures[key]["error"]

@@ -48,6 +48,24 @@ def readable_docs(ws: Workspace) -> list[Doc]:
     return [d for d in listed_docs(ws) if not d.over_api_size_limit]
 
 
+#: What Coda refuses to read of a doc shared with the caller (a skip each, issue #14).
+ACL_SKIPS = ("permissions", "sharing settings")
+
+
+def acl_skips(docs: t.Iterable[Doc]) -> set[tuple[str, str]]:
+    """(object_type, doc id) of the ACL reads Coda answers 403: docs the caller may not share."""
+    shared = [d for d in docs if not d.is_owner and not d.over_api_size_limit]
+    return {(what, d.id) for d in shared for what in ACL_SKIPS}
+
+
+def doc_logic_files(doc: Doc) -> set[str]:
+    """The files of a doc's logic and sharing a run holds (none for an over-size doc)."""
+    if doc.over_api_size_limit:
+        return set()
+    names = {"formulas.json", "controls.json", "sharing.json"}
+    return names | {"permissions.json"} if doc.is_owner else names
+
+
 def exportable(page: Page) -> bool:
     return page.content_type == "canvas" and not page.export_fails
 

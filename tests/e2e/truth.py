@@ -23,6 +23,7 @@ from fakecoda.render import export_content
 from target_files import layout
 from tests.e2e.tree import (
     FORMATS,
+    acl_skips,
     assert_csv_row,
     check_header,
     doc_dir,
@@ -68,7 +69,7 @@ def baseline_failures(docs: list[Doc]) -> set[tuple[str, str]]:
             found.add(("doc", doc.id))
             continue
         found |= {("page_content", p.id) for p in doc.pages if not exportable(p)}
-    return found
+    return found | acl_skips(docs)
 
 
 def failure_index(failures: list[dict[str, t.Any]]) -> dict[tuple[str, str | None], dict]:
