@@ -12,10 +12,10 @@ from __future__ import annotations
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from urllib.parse import quote
 
 from tap_coda import decisions, schemas
 from tap_coda.client import CodaClientError
+from tap_coda.egress import segment
 from tap_coda.responses import json_body
 from tap_coda.streams import OBJECT_ERRORS, BackupStream, ChildStream, DocsStream
 
@@ -60,9 +60,9 @@ class _NamedItemsStream(ChildStream):
                 yield {**item, "doc_id": doc_id}
 
     def _detail(self, context: Context, ref: dict[str, t.Any]) -> dict[str, t.Any] | None:
-        path = f"/docs/{quote(context['doc_id'], safe='')}/{self.kind}s/"
         try:
-            return dict(json_body(self.call("GET", path + quote(str(ref["id"]), safe=""))))
+            path = f"/docs/{segment(context['doc_id'])}/{self.kind}s/{segment(ref['id'])}"
+            return dict(json_body(self.call("GET", path)))
         except OBJECT_ERRORS as exc:
             self.fail(
                 context, exc, object_type=self.kind, object_id=ref.get("id"), name=ref.get("name")
@@ -147,8 +147,8 @@ class SharingStream(_AclStream):
         record: dict[str, t.Any] = {"doc_id": context["doc_id"]}
         for part in ("settings", "metadata"):
             record[part] = None
-            path = f"/docs/{quote(context['doc_id'], safe='')}/acl/{part}"
             try:
+                path = f"/docs/{segment(context['doc_id'])}/acl/{part}"
                 record[part] = json_body(self.call("GET", path))
             except OBJECT_ERRORS as exc:
                 if is_forbidden(exc):

@@ -564,6 +564,8 @@ def test_refused_writes(start_fake: StartFake, spec: Spec) -> None:
 
 def big_row(column_id: str) -> dict[str, Any]:
     return {"cells": [{"column": column_id, "value": "x" * 90_000}]}
+
+
 def test_formulas_controls_and_sharing_of_every_doc(
     spec: Spec, api: requests.Session, test_fake: FakeCoda
 ) -> None:
