@@ -18,6 +18,7 @@ from fakecoda.doclogic import DocLogicRoutes
 from fakecoda.exports import (
     BLOB_PREFIX,
     ExportRegistry,
+    blob_key,
     download_url,
     s3_access_denied,
     s3_no_such_key,
@@ -508,7 +509,7 @@ class CodaApi(DocLogicRoutes):
             link is None
             or job is None
             or req.method != "GET"
-            or req.path[len(BLOB_PREFIX) :] != f"{job.page_id}/{job.doc_id}"
+            or req.path[len(BLOB_PREFIX) :] != blob_key(job)
         ):
             return Response(403, s3_access_denied(sig, False, ttl), xml)
         fault = self.faults.take(LINK_KINDS, req.method, req.path)

@@ -16,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from email.utils import formatdate
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 BLOB_PREFIX = "/blobs/DOC_EXPORT_RENDERING/"
@@ -73,10 +74,13 @@ class ExportRegistry:
             return link
 
 
+def blob_key(job: ExportJob) -> str:
+    """`{pageId}/{docId}` as the link's path holds it: each id escaped (ids may hold "/")."""
+    return f"{quote(job.page_id, safe='')}/{quote(job.doc_id, safe='')}"
+
+
 def download_url(origin: str, job: ExportJob, link: Link, ttl: float) -> str:
-    return (
-        f"{origin}{BLOB_PREFIX}{job.page_id}/{job.doc_id}?X-Amz-Expires={int(ttl)}&sig={link.sig}"
-    )
+    return f"{origin}{BLOB_PREFIX}{blob_key(job)}?X-Amz-Expires={int(ttl)}&sig={link.sig}"
 
 
 def _request_id(sig: str) -> str:

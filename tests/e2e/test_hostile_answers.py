@@ -177,3 +177,25 @@ def listed_pages(fake: FakeCoda) -> list[t.Any]:
     from tests.e2e.tree import exportable
 
     return [p for d in listed_docs(fake.workspace) for p in d.pages if exportable(p)]
+
+
+def test_ids_that_are_paths_stay_one_escaped_segment(start_fake: StartFake, tmp_path: Path) -> None:
+    """A page id `../../../../../../tmp/x` once made the tap POST /tmp/x/export to the API
+    host with the token: now it is one percent-encoded segment, and the page backs up."""
+    ws = build_demo_workspace()
+    doc = ws.docs[0]
+    page = ws.add_page(doc.id, "Escaped", page_id="../../../../../../tmp/x")
+    ws.add_page(doc.id, "Query", parent_id=page.id, page_id="a?b#c%2F/d")
+    fake = start_fake(ws, token=TOKEN)
+    output = tmp_path / "backups"
+    run_pipe(
+        {"api_url": fake.url, **TAP}, {"output_dir": str(output)}, tmp_path / "w", token=TOKEN
+    ).check()
+    latest = (output / "latest.txt").read_text(encoding="utf-8").strip()
+    docs = listed_docs(ws)
+    failures = check_run(Tree(output / latest, ws, fake.url), docs)
+    assert {(f["object_type"], f["object_id"]) for f in failures} == baseline_failures(docs)
+    paths = {entry.path for entry in fake.log}
+    assert all(p.startswith(("/apis/v1/docs", "/apis/v1/whoami", "/blobs/")) for p in paths)
+    exports = [p for p in paths if p.endswith("/export") and "%2F" in p]
+    assert len(exports) == 2, paths

@@ -124,12 +124,13 @@ def named(folder: Path, obj_id: str, suffix: str = "") -> list[Path]:
     case-insensitive clash in the folder needed a number)."""
     if not folder.is_dir():
         return []
-    pattern = re.compile(rf".+__{re.escape(obj_id)}(__\d+)?{re.escape(suffix)}")
+    # An id is made safe in a name like any text (`a/b` is `a_b`).
+    pattern = re.compile(rf".+__{re.escape(layout.safe_id(obj_id))}(__\d+)?{re.escape(suffix)}")
     return sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
 
 
 def readable_part(stem: str, obj_id: str) -> str:
-    return stem[: stem.rindex(f"__{obj_id}")]
+    return stem[: stem.rindex(f"__{layout.safe_id(obj_id)}")]
 
 
 def assert_readable(part: str, *names: str) -> None:
@@ -178,7 +179,7 @@ def page_stem_path(backup: RunTree, doc: Doc, page: Page) -> Path:
     )
     stems = {p.name.removesuffix(".md").removesuffix(".html") for p in entries}
     if not stems:  # no file and no subpages: the stem is not on disk
-        return folder / f"?__{page.id}"
+        return folder / f"?__{layout.safe_id(page.id)}"
     assert len(stems) == 1, (page.id, stems)
     stem = stems.pop()
     assert_readable(readable_part(stem, page.id), page.name)
