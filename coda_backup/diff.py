@@ -3,7 +3,8 @@
 Read from the two run folders only (their manifests and files), never from Coda. Docs,
 pages and tables are matched by id: added, removed, renamed; a page whose exported
 content differs is changed; a table whose CSV differs is compared row by row
-(`tablediff`). Defaults: the run before `latest`, and `latest`. Exit 0 (differences
+(`target_files.tablediff`, shared with the run's index.html through
+`target_files.rundiff`). Defaults: the run before `latest`, and `latest`. Exit 0 (differences
 are not an error), 1 when a run cannot be read, 2 on a usage error.
 """
 
@@ -11,105 +12,29 @@ from __future__ import annotations
 
 import argparse
 import csv
-import filecmp
 import json
-import sqlite3
 import sys
 import tempfile
 import typing as t
 from pathlib import Path
 
-from coda_backup import runs, tablediff
+from coda_backup import runs
+from target_files.rundiff import KINDS, Side, diff_runs, scratch_db
 
 EXIT_OK = 0
 EXIT_FATAL = 1
-KINDS = ("docs", "pages", "tables")
 
 
-class Run:
-    """One run folder's objects by (doc id, id), and its files' digests when recorded."""
-
-    def __init__(self, output: Path, name: str) -> None:
-        self.name = name
-        self.root = output / name
-        manifest = runs.read_manifest(self.root)
-        try:
-            self.digests = {k: v.sha256 for k, v in runs.manifest_files(manifest).items()}
-        except ValueError:
-            self.digests = {}
-        self.objects: dict[str, dict[tuple[str, str], dict[str, t.Any]]] = {k: {} for k in KINDS}
-        for doc in manifest.get("docs") or []:
-            doc_id = str(doc.get("id"))
-            self.objects["docs"][(doc_id, doc_id)] = doc
-            for kind in ("pages", "tables"):
-                for obj in doc.get(kind) or []:
-                    self.objects[kind][(doc_id, str(obj.get("id")))] = obj
-
-
-def _paths(obj: t.Mapping[str, t.Any], kinds: t.Iterable[str]) -> dict[str, str]:
-    files = obj.get("files") or {}
-    found = {k: files[k].get("path") for k in kinds if isinstance(files.get(k), dict)}
-    return {k: p for k, p in found.items() if isinstance(p, str)}
-
-
-def same_file(old: Run, old_rel: str, new: Run, new_rel: str) -> bool:
-    """Equal content: by the manifests' digests when both have them, else byte by byte."""
-    a, b = old.digests.get(old_rel), new.digests.get(new_rel)
-    if a and b:
-        return a == b
+def read_run(output: Path, name: str) -> Side:
+    """One run folder's objects and digests, from its manifest (OSError/ValueError when
+    it cannot be read)."""
+    root = output / name
+    manifest = runs.read_manifest(root)
     try:
-        return filecmp.cmp(old.root / old_rel, new.root / new_rel, shallow=False)
-    except OSError:
-        return False
-
-
-def _entry(key: tuple[str, str], obj: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    return {"doc_id": key[0], "id": key[1], "name": obj.get("name")}
-
-
-def _page_changed(old: Run, new: Run, a: dict[str, t.Any], b: dict[str, t.Any]) -> bool:
-    old_paths, new_paths = _paths(a, ("markdown", "html")), _paths(b, ("markdown", "html"))
-    if old_paths.keys() != new_paths.keys():
-        return True
-    return not all(same_file(old, old_paths[k], new, new_paths[k]) for k in old_paths)
-
-
-def _table_change(
-    db: sqlite3.Connection, old: Run, new: Run, a: dict[str, t.Any], b: dict[str, t.Any]
-) -> tablediff.TableChange | None:
-    old_csv, new_csv = _paths(a, ("csv",)).get("csv"), _paths(b, ("csv",)).get("csv")
-    if not old_csv or not new_csv or same_file(old, old_csv, new, new_csv):
-        return None
-    change = tablediff.diff_tables(
-        db, old.root / old_csv, new.root / new_csv, a.get("csvColumns"), b.get("csvColumns")
-    )
-    return change or None
-
-
-def diff_runs(old: Run, new: Run, db: sqlite3.Connection) -> dict[str, t.Any]:
-    result: dict[str, t.Any] = {"old": old.name, "new": new.name}
-    for kind in KINDS:
-        before, after = old.objects[kind], new.objects[kind]
-        section: dict[str, list[dict[str, t.Any]]] = {
-            "added": [_entry(k, after[k]) for k in sorted(after.keys() - before.keys())],
-            "removed": [_entry(k, before[k]) for k in sorted(before.keys() - after.keys())],
-            "renamed": [],
-        }
-        if kind != "docs":
-            section["changed"] = []
-        for key in sorted(before.keys() & after.keys()):
-            a, b = before[key], after[key]
-            if a.get("name") != b.get("name"):
-                entry = {"doc_id": key[0], "id": key[1]}
-                section["renamed"].append(
-                    entry | {"old_name": a.get("name"), "new_name": b.get("name")}
-                )
-            if kind == "pages" and _page_changed(old, new, a, b):
-                section["changed"].append(_entry(key, b))
-            elif kind == "tables" and (change := _table_change(db, old, new, a, b)):
-                section["changed"].append(_entry(key, b) | vars(change))
-        result[kind] = section
-    return result
+        digests = {k: v.sha256 for k, v in runs.manifest_files(manifest).items()}
+    except ValueError:
+        digests = {}
+    return Side.of(name, root, manifest.get("docs") or [], digests)
 
 
 def text_lines(result: t.Mapping[str, t.Any]) -> list[str]:
@@ -170,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output.expanduser().absolute()
     try:
         old_name, new_name = default_pair(output, args.runs)
-        old, new = Run(output, old_name), Run(output, new_name)
+        old, new = read_run(output, old_name), read_run(output, new_name)
     except runs.RunNotFound as exc:
         parser.error(str(exc))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -178,12 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"coda-backup diff: error: cannot read a manifest: {reason}\n")
         return EXIT_FATAL
     with tempfile.TemporaryDirectory(prefix="coda-backup-diff-") as tmp:
-        db = sqlite3.connect(Path(tmp) / "rows.sqlite")
-        # a scratch file: no journal, no fsync (a cache spill would otherwise sync), and a
-        # page cache big enough to stay fast, small enough to stay flat (32 MB)
-        db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-32000;"
-        )
+        db = scratch_db(Path(tmp))
         try:
             result = diff_runs(old, new, db)
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
