@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import typing as t
 
-from target_files import fsutil, jsonio, outcomes
+from target_files import fsutil, jsonio, outcomes, viewer
 from target_files.snapshot import MANIFEST, SUMMARY
 
 if t.TYPE_CHECKING:
@@ -73,8 +73,8 @@ def write(
     started_at: str,
     finished_at: str,
 ) -> dict[str, t.Any]:
-    """Write summary.json, then manifest.json (which lists summary.json in `files`), then
-    make every file of the run read-only; return the summary."""
+    """Write index.html and its views, summary.json, then manifest.json (which lists
+    both in `files`), then make every file of the run read-only; return the summary."""
     for f in assembly.own_failures:
         logger.warning("%s %s: %s", f["object_type"], f["object_id"] or f["doc_id"], f["error"])
     previous_run = tree.prev.run_id if tree.prev else None
@@ -85,6 +85,7 @@ def write(
         finished_at=finished_at,
         previous_run=previous_run,
     )
+    viewer.write(tree, assembly, counts)  # index.html and its views, in the checksums
     tree.write_json(SUMMARY, counts)
     body = manifest(assembly, run_id=tree.run_id, created_at=finished_at, previous_run=previous_run)
     body["files"] = dict(sorted(tree.files.items()))

@@ -76,7 +76,10 @@ class Tree:
         self.record(rel, self.staging.digest(staged))
 
     def write_json(self, rel: str, obj: object) -> None:
-        self.record(rel, fsutil.write_text(self.root / rel, jsonio.pretty(obj), self.perms))
+        self.write_text(rel, jsonio.pretty(obj))
+
+    def write_text(self, rel: str, text: str) -> None:
+        self.record(rel, fsutil.write_text(self.root / rel, text, self.perms))
 
     def write_csv(
         self, rel: str, columns: Sequence[Mapping[str, t.Any]], rows: Iterable[Sequence[str]]
