@@ -183,3 +183,10 @@ def run_pipe(
         target_stdout=target_out.decode("utf-8"),
         tap_output=SingerOutput.parse(tapped.read_text(encoding="utf-8")) if tee else None,
     )
+
+
+def viewer_files(run: Path) -> set[Path]:
+    """The run's index.html and its views (`target_files.viewer`): files beside the backup
+    itself, which tests of the backup tree leave to the viewer's own tests."""
+    assert (run / "index.html").is_file(), run
+    return {run / "index.html", *(p for p in (run / "viewer").rglob("*") if p.is_file())}

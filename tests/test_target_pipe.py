@@ -27,6 +27,7 @@ import pytest
 import simplejson
 
 from target_files.target import TargetFiles
+from tests.helpers import viewer_files
 
 TARGET = Path(sys.executable).parent / "target-files"
 PREFIX = ["_row_id", "_row_name", "_row_index", "_created_at", "_updated_at", "_browser_link"]
@@ -615,7 +616,7 @@ def test_full_run_tree_file_by_file(two_runs: dict[str, t.Any]) -> None:
     assert not set('<>:"/\\|?*') & set(plans.name)
     assert plans.read_text(encoding="utf-8") == "plans"
     expected_files |= {clash, plans}
-    assert {p for p in run.rglob("*") if p.is_file()} == expected_files
+    assert {p for p in run.rglob("*") if p.is_file()} == expected_files | viewer_files(run)
     others = [json.loads(x) for x in (run / "other" / "audit_log.jsonl").read_text().splitlines()]
     assert others == ws.others["audit_log"]  # unknown streams are kept, timestamps raw
 

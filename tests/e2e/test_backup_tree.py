@@ -39,7 +39,7 @@ from tests.e2e.tree import (
     table_file,
 )
 from tests.fakes import StartFake
-from tests.helpers import FAST_TAP, PipeResult, run_pipe
+from tests.helpers import FAST_TAP, PipeResult, run_pipe, viewer_files
 
 if t.TYPE_CHECKING:
     from fakecoda import Workspace
@@ -275,7 +275,7 @@ def test_manifest_names_every_file_and_every_path_exists(backup: Backup) -> None
             paths = {backup.run / f["path"] for f in got["files"].values()}
             assert paths == {table_file(backup, doc, table, s) for s in layout.TABLE_EXTS}
             named_files |= paths
-    assert set(all_files(backup.run)) == named_files
+    assert set(all_files(backup.run)) == named_files | viewer_files(backup.run)
     summary = backup.json(backup.run / "summary.json")
     assert manifest["failures"] == summary["failures"]
 

@@ -60,7 +60,7 @@ def test_a_config_file_sets_the_flags_and_flags_win(start_fake: StartFake, tmp_p
     assert tables
     assert {tb["tableType"] for tb in tables} == {"table"}  # no_views
     latest = output / (output / "latest.txt").read_text(encoding="utf-8").strip()
-    assert list(latest.rglob("*.html"))  # html_pages
+    assert list((latest / "docs").rglob("*.html"))  # html_pages
 
     flag_output = tmp_path / "from-flag"
     again = coda_backup("--config", str(config), "--output", str(flag_output), home=tmp_path)
