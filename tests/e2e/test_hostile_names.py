@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from fakecoda import build_named_workspace
 from tests.e2e.truth import Tree, check_portable_tree, check_run
 from tests.fakes import StartFake
-from tests.helpers import FAST_TAP, run_pipe
+from tests.helpers import FAST_TAP, run_pipe, viewer_files
 
 TOKEN = "tok-NAMES-sEcReT-0c7d93e4"
 
@@ -164,4 +164,5 @@ def test_hostile_names_are_backed_up_without_clashes(  # noqa: PLR0917 (fixtures
         for n in ("doc.json", "pages.json", "tables.json")
     }
     files = {p for p in run.rglob("*") if p.is_file()}
-    assert files == listed | docs_files | {run / "manifest.json", run / "summary.json"}
+    own = {run / "manifest.json", run / "summary.json"}
+    assert files == listed | docs_files | own | viewer_files(run)
