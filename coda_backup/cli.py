@@ -97,6 +97,7 @@ SUBCOMMANDS = {
     "prune": "coda_backup.prune",
     "diff": "coda_backup.diff",
     "restore": "coda_backup.restore.cli",
+    "view": "coda_backup.view",
 }
 
 

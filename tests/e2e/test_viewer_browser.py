@@ -301,6 +301,18 @@ def test_a_table_filters_and_sorts(tab: tuple[Page, Recorder], backup: Backup) -
     screenshot(page, "viewer-table")
 
 
+def test_coda_backup_view_prints_the_run_index(backup: Backup) -> None:
+    output = backup.result.output
+    ran = coda_backup("view", "--output", str(output))
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == str(backup.result.run_dir / "index.html")
+    uri = coda_backup("view", "--output", str(output), "--uri", backup.result.run_dir.name)
+    assert uri.stdout.strip() == (backup.result.run_dir / "index.html").as_uri()
+    missing = coda_backup("view", "--output", str(output), "no-such-run")
+    assert missing.returncode == 2
+    assert len(missing.stderr.strip().splitlines()) <= 2  # usage line and one error line
+
+
 def test_changes_failures_and_skips_are_listed(tab: tuple[Page, Recorder], backup: Backup) -> None:
     page, _ = tab
     headings = page.eval_on_selector_all("h3", "hs => hs.map(h => h.textContent)")
