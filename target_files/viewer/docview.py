@@ -140,7 +140,8 @@ class DocViews:
         for name, title in DOC_FILES:
             data = self._json(name)
             if data is not None:
-                parts.append(f'<h2>{esc(title)}</h2>\n<section class="docfile">')
+                stem = name.removesuffix(".json")
+                parts.append(f'<h2>{esc(title)}</h2>\n<section class="docfile" id="{stem}">')
                 parts.append(f"{jsonview.render(data)}</section>")
         return document(self.index, self.name, "\n".join(parts))
 

@@ -197,6 +197,20 @@ def open_doc(page: Page, doc: Doc) -> None:
     page.click(f"table.docs a >> nth={names.index(doc.name)}")
 
 
+def check_doc_logic(page: Page, doc: Doc) -> None:
+    """The doc's index shows its formulas and controls by name, and every permission."""
+    for stem, objects in (("formulas", doc.formulas), ("controls", doc.controls)):
+        shown_text = words(page.inner_text(f"section#{stem}"))
+        for obj in objects:
+            assert words(obj.name) in shown_text, (stem, obj.name)
+    if doc.sharing is not None:
+        rows = page.eval_on_selector_all(
+            "section#permissions > table > tbody > tr", "r => r.length"
+        )
+        assert rows == len(doc.sharing.permissions)
+        assert page.query_selector("section#sharing") is not None
+
+
 def check_page(page: Page, backup: Backup, doc: Doc, wanted: t.Any) -> int:
     """The page view open now shows the page's export; returns how many images it loaded."""
     assert words(page.text_content("h1")).startswith(shown(wanted))
@@ -222,6 +236,7 @@ def test_every_doc_page_and_table_is_reached_by_clicking(
     images = 0
     for doc in readable_docs(backup.ws):
         open_doc(page, doc)
+        check_doc_logic(page, doc)
         pages = backup.ws.pages_in_order(doc)
         links = tree_links(page)
         assert [words(link["name"]) for link in links] == [shown(p) for p in pages]
