@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 import pytest
 
 from fakecoda import build_test_workspace
+from target_files.viewer.markup import STYLE, document
 from target_files.viewer.tableview import PREVIEW_ROWS
 from tests.e2e.backup_cli import TOKEN, Result, run_coda_backup
 from tests.e2e.browser import chromium_page, screenshot
@@ -24,6 +25,7 @@ from tests.snap.runfolders import coda_backup
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from playwright.sync_api import Page
 
@@ -278,6 +280,31 @@ def test_hostile_page_runs_nothing(tab: tuple[Page, Recorder], backup: Backup) -
         assert page.query_selector_all(f"article {tag}") == [], tag
     page.click("text=a script link")  # no href left: clicking does nothing
     assert page.title() == HOSTILE
+
+
+def test_the_csp_alone_stops_what_sanitizing_would_miss(
+    browser: tuple[Page, Recorder], backup: Backup, tmp_path: Path
+) -> None:
+    """The second wall: hostile HTML put into a view unsanitized still runs nothing and
+    reaches nothing (Chromium takes 'self' on a file:// page as file:// only), as the
+    fake's own request log shows; the view's stylesheet (a file:// load) still applies."""
+    page, recorder = browser
+    remote = backup.fake.url.split("/apis/")[0]
+    (tmp_path / STYLE).parent.mkdir(parents=True)
+    (tmp_path / STYLE).write_text("h1 { color: rgb(1, 2, 3); }", encoding="utf-8")
+    view = "viewer/1/p1.html"
+    (tmp_path / view).parent.mkdir(parents=True)
+    (tmp_path / view).write_text(
+        document(view, "raw", f"<h1>Raw</h1>{hostile_html(remote)}"), "utf-8"
+    )
+    recorder.csp.clear()
+    backup.fake.reset_log()
+    page.goto((tmp_path / view).as_uri())
+    page.wait_for_load_state("load")
+    assert page.title() == "raw"
+    assert page.eval_on_selector("h1", "h => getComputedStyle(h).color") == "rgb(1, 2, 3)"
+    assert recorder.csp  # the violations were seen and blocked
+    assert backup.fake.log == []
 
 
 def test_a_table_filters_and_sorts(tab: tuple[Page, Recorder], backup: Backup) -> None:
