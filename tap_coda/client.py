@@ -13,7 +13,6 @@ import threading
 import typing as t
 from functools import cached_property
 from http import HTTPStatus
-from urllib.parse import urlparse
 
 import requests
 from singer_sdk import RESTStream
@@ -26,6 +25,7 @@ from tap_coda import egress
 from tap_coda.bodies import keep_body, read_capped
 from tap_coda.download import Limits, fetch_checked
 from tap_coda.errors import CodaRequestError as CodaRequestError  # noqa: PLC0414 - its old home
+from tap_coda.pacing import rate_class_of as rate_class_of  # noqa: PLC0414 - its old home
 from tap_coda.reach import CodaUnreachableError, send_while_reachable
 from tap_coda.redaction import redact, register_secret
 from tap_coda.responses import error_message, parse_json_or_retry, retry_wait
@@ -55,13 +55,6 @@ class CodaClientError(FatalAPIError):
 
 class StaleDocError(RetriableAPIError):
     """`X-Coda-Doc-Version: latest` was refused: the doc's snapshot is behind (retried)."""
-
-
-def rate_class_of(method: str, url: str) -> str:
-    """Coda's rate class of a request: listing docs, writing (the export POST) or reading."""
-    if method.upper() != "GET":
-        return "write"
-    return "list_docs" if urlparse(url).path.rstrip("/").endswith("/docs") else "read"
 
 
 def table_path(doc_id: str, table_id: str) -> str:

@@ -17,6 +17,7 @@ import os
 import sqlite3
 import typing as t
 from pathlib import Path
+from urllib.parse import urlparse
 
 from pyrate_limiter import AbstractBucket, Duration, InMemoryBucket, Limiter, Rate, SQLiteBucket
 
@@ -30,6 +31,14 @@ RATE_WINDOW_SECONDS = 6
 #: that gap from turning the last request of a window into a 429.
 RATE_WINDOW_MARGIN_SECONDS = 0.15
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+
+def rate_class_of(method: str, url: str) -> str:
+    """Coda's rate class of a request: listing docs, writing (the export POST, a restore's
+    writes) or reading."""
+    if method.upper() != "GET":
+        return "write"
+    return "list_docs" if urlparse(url).path.rstrip("/").endswith("/docs") else "read"
 
 
 def default_pacing_dir() -> Path:

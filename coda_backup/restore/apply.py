@@ -4,11 +4,14 @@ in the journal, and confirmed through mutationStatus before the restore reports 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import typing as t
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from coda_backup.restore import rowplan
+from coda_backup.restore.client import Waiting
 
 if t.TYPE_CHECKING:
     from coda_backup.restore.client import Client
@@ -17,6 +20,10 @@ if t.TYPE_CHECKING:
     from coda_backup.restore.rowplan import RowPlan
 
 logger = logging.getLogger("coda-backup")
+
+#: mutationStatus polls per round: Coda applies writes about in order, so the oldest few
+#: tell; a round without progress waits before the next.
+POLLS_PER_ROUND = 10
 
 
 def seg(key: str) -> str:
@@ -33,34 +40,93 @@ class Applied:
 
 
 class Sender:
-    """Writes through one client, each recorded in the journal until confirmed."""
+    """Writes through one client, each recorded in the journal until confirmed.
+
+    Confirmation runs beside the sending, on its own thread and client (reads are another
+    rate class than writes): while the pacing holds the next write back, the ones already
+    sent are polled, oldest first, a few per round, so a restore ends about when Coda
+    applies its last write.
+    """
 
     def __init__(self, client: Client, journal: Journal) -> None:
         self.client, self.journal = client, journal
         self.result = Applied()
-        self._sent: list[str] = []
+        self._cond = threading.Condition()
+        self._pending: list[Waiting] = []
+        self._closing = False
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._confirmer: Client | None = None
 
     def send(self, method: str, path: str, body: t.Any, what: str) -> dict[str, t.Any]:
         answer = self.client.write(method, path, body)
-        self.result.writes += 1
         request_id = answer.get("requestId")
+        with self._cond:
+            self.result.writes += 1
         if isinstance(request_id, str):
-            self.journal.add(request_id, what)
-            self._sent.append(request_id)
+            self.track(request_id, what)
         return answer
 
-    def confirm_all(self) -> None:
-        """Wait for every write sent so far (oldest first: Coda applies them in order)."""
-        for request_id in self._sent:
-            self.confirm(request_id, self.journal.entries.get(request_id, ""))
-        self._sent.clear()
+    def track(self, request_id: str, what: str) -> None:
+        """Confirm this write (journaled until then)."""
+        with self._cond:
+            self.journal.add(request_id, what)
+            self._pending.append(Waiting(request_id, what))
+            self._cond.notify_all()
+        if self._thread is None:
+            self._confirmer = self.client.twin()
+            self._thread = threading.Thread(target=self._confirm_loop, daemon=True)
+            self._thread.start()
 
-    def confirm(self, request_id: str, what: str) -> None:
-        warning = self.client.confirm(request_id)
-        if warning:
-            self.result.warnings.append(f"{what}: {warning}")
-        self.journal.done(request_id)
-        self.result.confirmed += 1
+    def _confirm_loop(self) -> None:
+        assert self._confirmer is not None
+        while True:
+            with self._cond:
+                while not self._pending and not self._closing:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                batch = self._pending[:POLLS_PER_ROUND]
+            progress = False
+            for write in batch:
+                try:
+                    applied, warning = self._confirmer.poll(write)
+                except BaseException as exc:  # handed to the sending thread
+                    with self._cond:
+                        self._error, self._pending = exc, []
+                        self._cond.notify_all()
+                    return
+                if applied:
+                    self._done(write, warning)
+                    progress = True
+            if not progress:
+                time.sleep(min(self._confirmer.poll_wait(w) for w in batch))
+
+    def _done(self, write: Waiting, warning: str | None) -> None:
+        with self._cond:
+            if warning:
+                self.result.warnings.append(f"{write.what}: {warning}")
+            self.journal.done(write.request_id)
+            self.result.confirmed += 1
+            self._pending.remove(write)
+            self._cond.notify_all()
+
+    def confirm_all(self) -> None:
+        """Wait until every write sent so far is confirmed (or one could not be)."""
+        with self._cond:
+            while self._pending and self._error is None:
+                self._cond.wait()
+            if self._error is not None:
+                raise self._error
+
+    def close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._confirmer is not None:
+            self._confirmer.close()
 
 
 def settle(client: Client, journal: Journal) -> int:
@@ -69,13 +135,25 @@ def settle(client: Client, journal: Journal) -> int:
     if pending:
         logger.info("Waiting for %d write(s) of an earlier restore to be applied", len(pending))
     sender = Sender(client, journal)
-    for request_id, what in pending:
-        sender.confirm(request_id, what)
+    try:
+        for request_id, what in pending:
+            sender.track(request_id, what)
+        sender.confirm_all()
+    finally:
+        sender.close()
     return len(pending)
 
 
 def apply_rows(sender: Sender, doc_id: str, table_id: str, plan: RowPlan) -> Applied:
-    path = f"/docs/{seg(doc_id)}/tables/{seg(table_id)}/rows"
+    try:
+        _send_rows(sender, f"/docs/{seg(doc_id)}/tables/{seg(table_id)}/rows", plan)
+        sender.confirm_all()
+    finally:
+        sender.close()
+    return sender.result
+
+
+def _send_rows(sender: Sender, path: str, plan: RowPlan) -> None:
     for batch in rowplan.insert_batches(plan.inserts):
         rows = [{"cells": _cells(cells)} for _, cells in batch]
         answer = sender.send("POST", path, {"rows": rows}, f"insert {len(rows)} rows")
@@ -87,8 +165,6 @@ def apply_rows(sender: Sender, doc_id: str, table_id: str, plan: RowPlan) -> App
         sender.send("PUT", f"{path}/{seg(row_id)}", body, f"update row {row_id}")
     for ids in rowplan.delete_batches(plan.deletes):
         sender.send("DELETE", path, {"rowIds": ids}, f"delete {len(ids)} rows")
-    sender.confirm_all()
-    return sender.result
 
 
 def _cells(cells: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
@@ -96,9 +172,16 @@ def _cells(cells: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
 
 
 def apply_pages(sender: Sender, doc_id: str, plan: PagePlan) -> Applied:
+    try:
+        _send_pages(sender, f"/docs/{seg(doc_id)}/pages", plan)
+    finally:
+        sender.close()
+    return sender.result
+
+
+def _send_pages(sender: Sender, path: str, plan: PagePlan) -> None:
     """Level by level: a page's parent is confirmed before the page is created under it,
     and a page is confirmed before it is hidden (Coda hides only a page that exists)."""
-    path = f"/docs/{seg(doc_id)}/pages"
     new_ids = sender.result.new_ids
     for depth in sorted({c.depth for c in plan.creates}):
         level = [c for c in plan.creates if c.depth == depth]
@@ -113,4 +196,3 @@ def apply_pages(sender: Sender, doc_id: str, plan: PagePlan) -> Applied:
                 page = f"{path}/{seg(new_ids[create.old_id])}"
                 sender.send("PUT", page, {"isHidden": True}, f"hide page {create.body['name']!r}")
         sender.confirm_all()
-    return sender.result

@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 import time
 import typing as t
+from dataclasses import dataclass, field
 from http import HTTPStatus
 
 import requests
 
-from tap_coda.client import rate_class_of
-from tap_coda.pacing import RateLimits, build_rate_limits
+from tap_coda.pacing import RateLimits, build_rate_limits, rate_class_of
 from tap_coda.redaction import redact, register_secret
 from tap_coda.responses import decode_json, error_message, retry_wait
 from target_files import jsonio
@@ -33,6 +33,7 @@ RETRIED = {HTTPStatus.CONFLICT, HTTPStatus.TOO_MANY_REQUESTS} | {s for s in HTTP
 #: How long to wait for one write to be applied (Coda: seconds, up to minutes on big docs).
 CONFIRM_TIMEOUT_SECONDS = 600.0
 CONFIRM_POLL_CAP_SECONDS = 5.0
+LAG_RETRY_SECONDS = 0.25
 
 
 #: A status that stays 404 this long is gone (Coda keeps them about a day), not lagging.
@@ -48,7 +49,14 @@ class RestoreError(Exception):
 
 
 class Client:
-    def __init__(self, settings: Settings, token: str, *, user_agent: str = "coda-backup") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        token: str,
+        *,
+        user_agent: str = "coda-backup",
+        pacing: RateLimits | None = None,
+    ) -> None:
         self.settings = settings
         self.base = settings.api_url.rstrip("/")
         register_secret(token)
@@ -60,7 +68,7 @@ class Client:
                 "Accept": "application/json",
             }
         )
-        self.pacing: RateLimits = build_rate_limits(
+        self.pacing: RateLimits = pacing or build_rate_limits(
             settings.rate_limits,
             api_url=settings.api_url,
             token=token,
@@ -68,6 +76,11 @@ class Client:
             folder=settings.pacing_dir,
         )
         self.writes_sent = 0
+        self._token, self._user_agent = token, user_agent
+
+    def twin(self) -> Client:
+        """Another client with its own connection, on the same pacing (another thread's)."""
+        return Client(self.settings, self._token, user_agent=self._user_agent, pacing=self.pacing)
 
     def close(self) -> None:
         self.session.close()
@@ -146,24 +159,44 @@ class Client:
 
     # ---- mutationStatus ----------------------------------------------------------------------
 
-    def confirm(self, request_id: str) -> str | None:
-        """Wait until Coda says the write is applied; its warning, if any. Early 404s are
-        replication lag (NOTES §11); a status gone after a day counts as applied."""
-        started = time.monotonic()
-        wait = max(self.settings.export_poll_interval, 0.01)
-        while True:
-            try:
-                status = self.get(f"/mutationStatus/{request_id}")
-            except RestoreError as exc:
-                if exc.status != HTTPStatus.NOT_FOUND:
-                    raise
-                if time.monotonic() - started > GONE_AFTER_SECONDS:
-                    return "Coda no longer knows this write (it keeps a status about a day)"
-                status = {"completed": False}
-            if status.get("completed"):
-                return str(status["warning"]) if status.get("warning") else None
-            if time.monotonic() - started > CONFIRM_TIMEOUT_SECONDS:
-                msg = f"Coda did not apply write {request_id} in {CONFIRM_TIMEOUT_SECONDS:.0f} s"
-                raise RestoreError(msg)
-            time.sleep(wait)
-            wait = min(wait * 2, CONFIRM_POLL_CAP_SECONDS)
+    def poll(self, write: Waiting) -> tuple[bool, str | None]:
+        """One mutationStatus poll: (applied, its warning). Early 404s are replication lag
+        (NOTES §11); a status still unknown after GONE_AFTER_SECONDS counts as applied
+        (Coda keeps them about a day)."""
+        write.polls += 1
+        elapsed = time.monotonic() - write.sent
+        try:
+            status = self.get(f"/mutationStatus/{write.request_id}")
+        except RestoreError as exc:
+            if exc.status != HTTPStatus.NOT_FOUND:
+                raise
+            write.lag = True
+            if elapsed > GONE_AFTER_SECONDS:
+                return True, "Coda no longer knows this write (it keeps a status about a day)"
+            return False, None
+        write.lag = False
+        if status.get("completed"):
+            return True, str(status["warning"]) if status.get("warning") else None
+        if elapsed > CONFIRM_TIMEOUT_SECONDS:
+            msg = f"Coda did not apply write {write.request_id} in {CONFIRM_TIMEOUT_SECONDS:.0f} s"
+            raise RestoreError(msg)
+        return False, None
+
+    def poll_wait(self, write: Waiting) -> float:
+        """Seconds before polling `write` again: soon after a lag 404; a steady pace for the
+        first polls (most writes land in seconds), then slower."""
+        base = max(self.settings.export_poll_interval, 0.01)
+        if write.lag:
+            return min(base, LAG_RETRY_SECONDS)
+        return min(base * 1.5 ** max(0, write.polls - 5), CONFIRM_POLL_CAP_SECONDS)
+
+
+@dataclass
+class Waiting:
+    """A write sent and not yet confirmed."""
+
+    request_id: str
+    what: str
+    sent: float = field(default_factory=time.monotonic)
+    polls: int = 0
+    lag: bool = False
