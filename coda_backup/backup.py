@@ -3,9 +3,11 @@ keep `<output>/state.json` for `--incremental`, print the summary, return the ex
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -16,6 +18,7 @@ from coda_backup import archive, damage, dryrun, guard, lock
 from coda_backup.errors import EXIT_OK, EXIT_PARTIAL, FatalError
 from coda_backup.pipeline import (
     Gate,
+    PipelineError,
     PipelineResult,
     child_env,
     find_script,
@@ -40,6 +43,8 @@ LOGGER = logging.getLogger("coda-backup")
 #: state.json being replaced); younger ones may belong to a run still going.
 STALE_TEMP_PATTERNS = (".coda-backup-probe-*", ".state-*.tmp")
 STALE_TEMP_AGE_S = 60.0
+#: The work folder of a run (`work_folder`), named by its process id.
+WORK_PREFIX = ".coda-backup-work-"
 
 
 def prepare_output(output: Path) -> None:
@@ -64,7 +69,23 @@ def remove_if_empty(folders: list[Path]) -> None:
             return  # not empty (or not ours any more): keep it and its parents
 
 
+@contextlib.contextmanager
+def work_folder(output: Path) -> t.Iterator[Path]:
+    """A private folder for the run's configs and bookmarks, inside the output folder (not
+    /tmp): a run killed with SIGKILL leaves it where the next run removes it."""
+    folder = output / f"{WORK_PREFIX}{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def remove_stale_temp_files(output: Path) -> None:
+    # Under the output lock no other backup runs: every work folder found is a dead run's.
+    for folder in output.glob(f"{WORK_PREFIX}*"):
+        shutil.rmtree(folder, ignore_errors=True)
     for pattern in STALE_TEMP_PATTERNS:
         for path in output.glob(pattern):
             try:
@@ -166,27 +187,37 @@ def _backup(
     # lines below the user's level are dropped as they arrive.
     run_level = min(args.log_level, "info", key=lambda name: logging.getLevelName(name.upper()))
     latest_before = read_latest(output)
-    with tempfile.TemporaryDirectory(prefix="coda-backup-") as tmp:  # 0700, removed after
+    with work_folder(output) as work:
         target = target_config(args, output, run_id)
-        tap_command, target_command = _commands(Path(tmp), config, singer_state, target)
+        tap_command, target_command = _commands(work, config, singer_state, target)
         started = time.monotonic()
         progress = Progress(console, limits=limits_of(config))
-        result = run_pipeline(
-            tap_command,
-            target_command,
-            tap_env=child_env(run_level, with_token=True),
-            target_env=child_env(args.log_level, with_token=False),
-            show_from=args.log_level,
-            console=console,
-            progress=progress,
-            debug=args.log_level == "debug",
-            gate=_empty_run_gate(args, output, latest_before),
-        )
+        try:
+            result: PipelineResult | None = run_pipeline(
+                tap_command,
+                target_command,
+                tap_env=child_env(run_level, with_token=True),
+                target_env=child_env(args.log_level, with_token=False),
+                show_from=args.log_level,
+                console=console,
+                progress=progress,
+                debug=args.log_level == "debug",
+                gate=_empty_run_gate(args, output, latest_before),
+            )
+        except PipelineError as exc:
+            if read_latest(output) != run_id:
+                raise
+            # The target promoted this run, then failed (killed before its state): the run
+            # is usable, its bookmarks are lost (the next --incremental run does more).
+            LOGGER.warning("%s after promoting run %s; its state was not saved", exc, run_id)
+            result = None
         progress.report_final()
     summary = _promoted(output, run_id, latest_before)
-    _keep_state(output, run_id, result, full_check_at)
+    if result is not None:
+        _keep_state(output, run_id, result, full_check_at)
     report_run(args, output, run_id, summary, elapsed=time.monotonic() - started)
-    return EXIT_OK if summary.get("status") == "complete" else EXIT_PARTIAL
+    complete = result is not None and summary.get("status") == "complete"
+    return EXIT_OK if complete else EXIT_PARTIAL
 
 
 def _empty_run_gate(args: argparse.Namespace, output: Path, latest: str | None) -> Gate:

@@ -65,14 +65,16 @@ class DocStateWriter(StateWriter):
         if self._clock() - self._last_sent >= self._interval_s:
             self.flush()
 
-    def flush(self) -> None:
-        """Send the records held and the state noted last, unless the last STATE said it."""
+    def flush(self, *, final: bool = False) -> None:
+        """Send the records held and the state noted last, unless the last STATE said it.
+        `final`: the run's last STATE, sent even when it says nothing new: it is the
+        message that tells target-files the tap finished (docs/RECORDS.md)."""
         state, self._pending = self._pending, None
         line = b""
         if state is not None:
             line = encoder.encode({"type": "STATE", "value": state}) + b"\n"
             self._last_sent = self._clock()
-            if line == self._last_line:
+            if line == self._last_line and not final:
                 line = b""
         self._raw.write_line(line)  # an empty line sends only what the writer holds
         if line:

@@ -257,7 +257,9 @@ class TapCoda(Tap):
         self.check_token()
         try:
             super().sync_all()
-            self._state_writer.flush()  # the last STATE: everything is out
+            # The last STATE, after the `failures` stream: the end marker (RECORDS.md).
+            self._state_writer.write_state(self.state)
+            self._state_writer.flush(final=True)
         finally:
             self.services.close()
 

@@ -23,6 +23,7 @@ class TrackingReader(SingerReader):
         self._stdin: t.IO[str] | None = None
         self.schema_streams: set[str] = set()
         self.last_schema_stream: str | None = None
+        self.last_type: object = None  # the `type` of the last message read
         self.lines = 0
 
     @property
@@ -42,7 +43,9 @@ class TrackingReader(SingerReader):
             raise InvalidInputLine(
                 f"input line {self.lines} is not valid JSON (truncated input?): {snippet!r}"
             ) from None
-        if isinstance(message, dict) and message.get("type") == "SCHEMA":
+        kind = message.get("type") if isinstance(message, dict) else None
+        self.last_type = kind
+        if kind == "SCHEMA":
             self.last_schema_stream = str(message.get("stream"))
             self.schema_streams.add(self.last_schema_stream)
         return t.cast("dict[str, t.Any]", message)

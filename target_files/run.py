@@ -34,7 +34,7 @@ if t.TYPE_CHECKING:
 
 logger = logging.getLogger("target-files")
 
-#: The stream tap-coda syncs after every doc: seeing it last proves the input is whole.
+#: The stream tap-coda syncs after every doc; a STATE after it proves the input is whole.
 CLOSING_STREAM = "failures"
 #: Input problems that deserve one log line, not a traceback.
 INPUT_ERRORS = (
@@ -46,6 +46,12 @@ INPUT_ERRORS = (
     RecordsWithoutSchemaException,
 )
 ABANDONED = "Run abandoned, latest unchanged, no state written"
+
+
+def tap_finished(reader: TrackingReader) -> bool:
+    """tap-coda's end marker: its last message is a STATE and its last schema `failures`
+    (the tap sends a final STATE after that stream, even one that says nothing new)."""
+    return reader.last_schema_stream == CLOSING_STREAM and reader.last_type == "STATE"
 
 
 class RunNotPromotedError(RuntimeError):
@@ -102,9 +108,12 @@ class Run:
         self.staging.close()
         problems = staging_problems(self.staging)
         coda_input = "docs" in reader.schema_streams
-        if require_complete and coda_input and reader.last_schema_stream != CLOSING_STREAM:
+        if require_complete and coda_input and not tap_finished(reader):
+            got = f"{reader.lines} lines, the last a {reader.last_type or 'nothing'}"
             problems.insert(
-                0, f"tap-coda's closing `{CLOSING_STREAM}` stream never arrived (tap stopped?)"
+                0,
+                f"tap-coda never finished: no STATE after its closing `{CLOSING_STREAM}` "
+                f"stream ({got}, last schema `{reader.last_schema_stream}`; tap stopped?)",
             )
         if problems:
             more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""

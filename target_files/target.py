@@ -13,7 +13,7 @@ Settings (also as env vars `TARGET_FILES_<KEY>` with `--config ENV`):
 | `private` | `true` | run folders 0700 and files 0600 (else the umask decides) |
 | `hardlinks` | `true` | carry unchanged files forward from `latest` as hard links (else copies) |
 | `fsync` | `true` | flush every file to disk before the run is promoted |
-| `require_complete_input` | `true` | tap-coda input: promote only if `failures` came last |
+| `require_complete_input` | `true` | tap-coda input: promote only after its final STATE |
 
 Plus singer-sdk's own target settings (`validate_records`, `add_record_metadata`,
 `stream_maps`, `batch_config`, …).
@@ -28,9 +28,9 @@ How a run ends (DESIGN.md "Target: configuration and tree", "Incremental snapsho
   the state, and the latest one is written to stdout *after* the promotion. Meltano and
   coda-backup therefore never store bookmarks for data that did not land;
 - input that ends badly (malformed or truncated line, a child whose parent record never
-  came, no `failures` stream at the end of a tap-coda run, an exception, SIGINT/SIGTERM)
-  is abandoned: its partial folder is removed, `latest` and earlier runs are untouched,
-  no state is written, the exit code is non-zero and the reason is one log line.
+  came, no final STATE after the `failures` stream of a tap-coda run, an exception,
+  SIGINT/SIGTERM) is abandoned: its partial folder is removed, `latest` and earlier runs
+  are untouched, no state is written, the exit code is non-zero and the reason is one log line.
 - failure records are data: a run that recorded some is promoted (`status: partial`) and
   exits 0, as DESIGN.md asks of both Singer programs.
 """
@@ -125,7 +125,8 @@ SETTINGS = th.PropertiesList(
         th.BooleanType,
         default=True,
         description="With tap-coda's streams in the input, promote the run only if the "
-        "tap's closing `failures` stream arrived (set false if you deselect it).",
+        "tap finished: a STATE after its closing `failures` stream (set false if you "
+        "deselect it).",
     ),
 )
 

@@ -349,7 +349,7 @@ def test_401_mid_run_stops_cleanly_and_leaves_earlier_runs(
         )
     assert (piped.tap_returncode, piped.target_returncode) == (1, 1)
     assert "Coda rejected the API token (401 Unauthorized)" in piped.tap_stderr
-    assert "closing `failures` stream never arrived" in piped.target_stderr
+    assert "tap-coda never finished: no STATE after its closing `failures`" in piped.target_stderr
     assert piped.final_state is None
     assert (output / "latest.txt").read_text(encoding="utf-8").strip() == first.latest
     assert [p.name for p in output.iterdir() if p.name.startswith(".")] == [".coda-backup.lock"]
