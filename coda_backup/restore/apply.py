@@ -154,7 +154,7 @@ def apply_rows(sender: Sender, doc_id: str, table_id: str, plan: RowPlan) -> App
 
 
 def _send_rows(sender: Sender, path: str, plan: RowPlan) -> None:
-    for batch in rowplan.insert_batches(plan.inserts):
+    for batch in plan.batches():
         rows = [{"cells": _cells(cells)} for _, cells in batch]
         answer = sender.send("POST", path, {"rows": rows}, f"insert {len(rows)} rows")
         added = answer.get("addedRowIds") or []

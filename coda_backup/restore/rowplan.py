@@ -85,10 +85,18 @@ class RowPlan:
     unchanged: int = 0
     added_since: int = 0  # live rows not in the snapshot, left alone
     too_big: list[str] = field(default_factory=list)  # saved rows over 85 KB: not written
+    sizes: dict[str, int] = field(default_factory=dict)  # old id -> its RowEdit's bytes
+    _batches: list[list[tuple[str, dict[str, t.Any]]]] | None = None
 
     @property
     def empty(self) -> bool:
         return not (self.inserts or self.updates or self.deletes)
+
+    def batches(self) -> list[list[tuple[str, dict[str, t.Any]]]]:
+        """The inserts as upserts within Coda's limits (worked out once)."""
+        if self._batches is None:
+            self._batches = insert_batches(self.inserts, self.sizes)
+        return self._batches
 
 
 def _text(values: t.Mapping[str, t.Any], ids: t.Iterable[str]) -> tuple[str, ...]:
@@ -120,10 +128,14 @@ def plan_rows(
         earlier = spare.get(_text(cells, live_ids))
         if earlier:
             plan.restored[row.id] = earlier.pop(0)
-        elif len(row_edit(cells)) > MAX_ROW_BYTES:
-            plan.too_big.append(row.id)
         else:
-            plan.inserts.append((row.id, {k: v for k, v in cells.items() if cell(v) != ""}))
+            kept = {k: v for k, v in cells.items() if cell(v) != ""}
+            size = len(row_edit(kept))
+            if size > MAX_ROW_BYTES:
+                plan.too_big.append(row.id)
+            else:
+                plan.inserts.append((row.id, kept))
+                plan.sizes[row.id] = size
     order = {row.id: n for n, row in enumerate(live)}
     left = sorted((row_id for ids in spare.values() for row_id in ids), key=order.__getitem__)
     if delete_added:
@@ -140,13 +152,14 @@ def row_edit(cells: t.Mapping[str, t.Any]) -> bytes:
 
 
 def insert_batches(
-    inserts: list[tuple[str, dict[str, t.Any]]],
+    inserts: list[tuple[str, dict[str, t.Any]]], sizes: t.Mapping[str, int] | None = None
 ) -> list[list[tuple[str, dict[str, t.Any]]]]:
     """Inserts grouped into upserts within the request size and row count limits."""
     batches: list[list[tuple[str, dict[str, t.Any]]]] = []
     size = 0
     for item in inserts:
-        row_size = len(row_edit(item[1])) + 1
+        known = sizes.get(item[0]) if sizes else None
+        row_size = (known if known is not None else len(row_edit(item[1]))) + 1
         if (
             not batches
             or len(batches[-1]) >= MAX_ROWS_PER_REQUEST
@@ -165,4 +178,4 @@ def delete_batches(ids: list[str]) -> list[list[str]]:
 
 def write_requests(plan: RowPlan) -> int:
     """How many write requests the plan takes."""
-    return len(insert_batches(plan.inserts)) + len(plan.updates) + len(delete_batches(plan.deletes))
+    return len(plan.batches()) + len(plan.updates) + len(delete_batches(plan.deletes))
