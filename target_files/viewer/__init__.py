@@ -46,7 +46,15 @@ def changes(tree: Tree, assembly: Assembly) -> tuple[dict[str, t.Any] | None, st
 
 
 def write(tree: Tree, assembly: Assembly, summary: t.Mapping[str, t.Any]) -> None:
-    """Write index.html and the views into the run being built."""
+    """Write index.html and the views into the run being built. The index is a way into
+    the backup, not part of it: whatever stops it is one warning, never a lost run."""
+    try:
+        _write(tree, assembly, summary)
+    except Exception as exc:  # any bug or odd input: see the docstring
+        logger.warning("index.html not written (the backup is): %s: %s", type(exc).__name__, exc)
+
+
+def _write(tree: Tree, assembly: Assembly, summary: t.Mapping[str, t.Any]) -> None:
     diff, note = changes(tree, assembly)
     run = RunData(
         root=tree.root,

@@ -115,16 +115,27 @@ class DocViews:
             logger.warning("index.html: cannot read %s: %s", rel, exc)
             return None
 
-    def tree_html(self, pages: list[Page], seen: set[str] | None = None) -> str:
-        seen = set() if seen is None else seen
-        items = []
-        for page in pages:
-            if page.id in seen:  # a cycle in a hostile listing: each page once
+    def tree_html(self, top: list[Page]) -> str:
+        """Nested lists of the page tree, built without recursion (a tree may be deeper
+        than Python's stack), each page once (a hostile listing may hold a cycle)."""
+        out, seen = ['<ul class="tree">'], set[str]()
+        levels = [iter(top)]
+        while levels:
+            page = next(levels[-1], None)
+            if page is None:
+                levels.pop()
+                out.append("</ul></li>" if levels else "</ul>")
+                continue
+            if page.id in seen:
                 continue
             seen.add(page.id)
-            sub = self.tree_html(page.children, seen) if page.children else ""
-            items.append(f"<li>{link(self.index, page.view, page.name)} {page.marks}{sub}</li>")
-        return f'<ul class="tree">{"".join(items)}</ul>'
+            out.append(f"<li>{link(self.index, page.view, page.name)} {page.marks}")
+            if page.children:
+                out.append("<ul>")
+                levels.append(iter(page.children))
+            else:
+                out.append("</li>")
+        return "".join(out)
 
     def index_html(self, top: list[Page], tables: list[str]) -> str:
         e = self.entry

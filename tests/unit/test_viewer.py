@@ -4,10 +4,17 @@ page file's folder to the view's, and a large table's view holding its first row
 from __future__ import annotations
 
 import csv
+import logging
 import posixpath
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
+
+from target_files import viewer
 from target_files.viewer import content, tableview
+from target_files.viewer.docview import DocViews
 from target_files.viewer.markup import CSP_NO_SCRIPT, CSP_SCRIPT, document, esc, label
 
 PAGE = "docs/Doc__d1/pages/Parent__p1/Child__p2.html"
@@ -100,3 +107,27 @@ def test_a_large_table_shows_its_first_rows_and_links_the_full_csv(tmp_path: Pat
 def test_a_blank_name_is_shown_as_untitled() -> None:
     assert label("  ", "canvas-1") == "(untitled canvas-1)"
     assert label("Name", "canvas-1") == "Name"
+
+
+def test_a_failing_index_is_one_warning_and_never_stops_the_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def full_disk(rel: str, text: str) -> None:
+        raise OSError(28, "No space left on device", rel)
+
+    tree = SimpleNamespace(prev=None, root=tmp_path, run_id="r", files={}, write_text=full_disk)
+    with caplog.at_level(logging.WARNING):
+        viewer.write(tree, SimpleNamespace(docs=[]), {})  # type: ignore[arg-type]
+    assert [r.getMessage() for r in caplog.records if "index.html not written" in r.getMessage()]
+
+
+def test_a_deep_page_tree_needs_no_recursion(tmp_path: Path) -> None:
+    depth = sys.getrecursionlimit() * 2
+    pages = [
+        {"id": f"p{n}", "name": f"Page {n}", "parent_id": f"p{n - 1}" if n else None}
+        for n in range(depth)
+    ]
+    views = DocViews(tmp_path, set(), {"id": "d", "name": "D", "pages": pages}, 1)
+    html = views.tree_html(views.load_pages())
+    assert html.count("<li>") == html.count("</li>") == depth
+    assert html.count("<ul") == html.count("</ul>") == depth
