@@ -174,6 +174,11 @@ def _what_flags(add: t.Callable[..., t.Any]) -> None:
     add("--skip-hidden-pages", action="store_true", help="leave out hidden pages")
     add("--no-views", action="store_true", help="back up base tables only, no views")
     add("--html-pages", action="store_true", help="export pages as HTML as well as Markdown")
+    add(
+        "--no-assets",
+        action="store_true",
+        help="keep links to images and attachments instead of downloading them",
+    )
 
 
 def _how_flags(add: t.Callable[..., t.Any]) -> None:

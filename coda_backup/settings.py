@@ -54,6 +54,7 @@ def tap_config(args: argparse.Namespace, token_file: Path | None) -> dict[str, t
         "doc_ids": args.doc_ids,
         "skip_hidden_pages": True if args.skip_hidden_pages else None,
         "include_views": False if args.no_views else None,
+        "download_assets": False if args.no_assets else None,
         "page_formats": ["markdown", "html"] if args.html_pages else None,
         "strict_latest": True if args.strict_latest else None,
         "max_retries": args.max_retries,

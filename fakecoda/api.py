@@ -102,6 +102,8 @@ class CodaApi(DocLogicRoutes):
         # (doc id, table id) -> (generation key, {selection/page key: cached value})
         self._row_cache: dict[tuple[str, str], tuple[tuple[Any, ...], dict[Any, Any]]] = {}
         self._export_cache: dict[tuple[str, str, str], tuple[Any, bytes]] = {}
+        #: replaces asset placeholders by signed links (set by the server: fakecoda.assets)
+        self.sign_assets: Callable[[bytes], bytes] = lambda body: body
         self.writes: Writes | None = None  # set by the server (writes.py imports this module)
 
     # ---- entry -------------------------------------------------------------------------------
@@ -111,7 +113,9 @@ class CodaApi(DocLogicRoutes):
             with self.ws.lock:
                 if self.writes is not None:
                     self.writes.queue.settle()  # writes whose delay is over, before anything
-                return self._route(req)
+                response = self._route(req)
+            response.body = self.sign_assets(response.body)  # fresh asset links (assets.py)
+            return response
         except ApiError as exc:
             return exc.response
         except tokens.TokenError:
@@ -446,7 +450,7 @@ class CodaApi(DocLogicRoutes):
             raise ApiError(400, "outputFormat must be one of: html, markdown.")
         if t.page.content_type != "canvas":
             raise ApiError(400, NOT_CANVAS)  # syncPage; embed and table assumed (NOTES §4)
-        content = self._export_body(t.doc, t.page, fmt)
+        content = self.sign_assets(self._export_body(t.doc, t.page, fmt))
         job = self.exports.begin(t.doc.id, t.page.id, fmt, content, t.page.export_fails)
         href = f"{self.base}/docs/{t.doc.id}/pages/{t.page.id}/export/{job.id}"
         return Response(202, dumps({"id": job.id, "status": "inProgress", "href": href}))

@@ -154,6 +154,8 @@ def page_json(ws: Workspace, doc: Doc, page: Page, base: str) -> dict[str, Any]:
         out["subtitle"] = page.subtitle
     if page.icon:
         out["icon"] = dict(page.icon)
+    if page.image:
+        out["image"] = dict(page.image)
     out |= {
         "contentType": page.content_type,
         "isHidden": page.is_hidden,

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fakecoda.api import CodaApi, Request, Response, error
+from fakecoda.assets import AssetHost
 from fakecoda.exports import BLOB_PREFIX, ExportRegistry
 from fakecoda.faults import GENERIC_KINDS, Fault, FaultInjector
 from fakecoda.mutations import MutationQueue
@@ -57,6 +58,7 @@ class FakeConfig:
     faults: list[Fault] = field(default_factory=list)
     seed: int = 0
     shared_blob_key: bool = False  # True: a page's exports share one blob (newest wins)
+    asset_link_ttl: float = 300.0  # seconds an asset link works (fakecoda.assets)
     mutation_seconds: float = 0.0  # how long a write waits before it is applied (mutations.py)
     read_only: bool = False  # the token is restricted to reading: every write is a 403
 
@@ -159,6 +161,9 @@ class FakeCoda:
         self.mutations = MutationQueue(self.config.mutation_seconds, self.config.seed)
         self.api.writes = Writes(self.api, self.mutations)
         self._server: _Server | None = None
+        #: with assets in the workspace: their host, and a host no backup may contact
+        self.asset_host: AssetHost | None = None
+        self.elsewhere: AssetHost | None = None
         self._thread: threading.Thread | None = None
         self._date = (0, "")
 
@@ -169,6 +174,12 @@ class FakeCoda:
             return self
         self._server = _Server((self.host, self._port), self)
         self.api.origin = self.origin
+        if self.workspace.assets:
+            self.elsewhere = AssetHost({}).start()
+            self.asset_host = AssetHost(
+                self.workspace.assets, self.config.asset_link_ttl, self.elsewhere.origin
+            ).start()
+            self.api.sign_assets = self.asset_host.sign
         self.api.base = self.url
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -184,6 +195,9 @@ class FakeCoda:
         server, self._server = self._server, None
         if server is None:
             return
+        for host in (self.asset_host, self.elsewhere):
+            if host is not None:
+                host.stop()
         server.shutdown()
         with server.connections_lock:
             for conn in list(server.connections):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from fakecoda import render
 
 if TYPE_CHECKING:
+    from fakecoda.assets import AssetFile
     from fakecoda.doclogic import NamedValue, Sharing
 
 VALUE_FORMATS = ("simple", "simpleWithArrays", "rich")
@@ -105,6 +106,7 @@ class Page:
     html: str = ""
     export_fails: str | None = None  # error text when the async export ends `failed`
     icon: dict[str, str] | None = None
+    image: dict[str, Any] | None = None  # the cover `Image`; browserLink may be an asset
 
 
 @dataclass
@@ -139,6 +141,7 @@ class Workspace:
     user: dict[str, Any]
     people: dict[str, str] = field(default_factory=dict)  # person name -> email (rich values)
     tags: dict[str, str] = field(default_factory=dict)  # role -> object id, for tests
+    assets: dict[str, AssetFile] = field(default_factory=dict)  # fakecoda.assets
     clock: FakeClock = field(default_factory=FakeClock)
     version: int = 0  # global row version; sync tokens encode it
     sync_epoch: int = 0  # bumped by expire_sync_tokens()

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_coda import decisions, schemas, shapes
+from tap_coda import assetrefs, decisions, schemas, shapes
 from tap_coda.client import CodaClientError, NextPageTokenPaginator
 from tap_coda.ledger import TableOutcome
 from tap_coda.prefetch import pages_ahead
@@ -58,6 +58,7 @@ class RowsStream(PlainRowPath, ChildStream):
 
     _sync_token: str | None = None
     _paginator: NextPageTokenPaginator | None = None
+    _page_names_asset_host = False
 
     def get_new_paginator(self) -> NextPageTokenPaginator:
         self._paginator = super().get_new_paginator()
@@ -209,11 +210,20 @@ class RowsStream(PlainRowPath, ChildStream):
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         assert context is not None
         row["doc_id"], row["table_id"] = context["doc_id"], context["table_id"]
+        if self._page_names_asset_host and self.services.assets is not None:
+            urls = assetrefs.in_value(row.get("values"))
+            self.services.assets.found(context["doc_id"], f"table:{context['table_id']}", urls)
         return row
 
     def parse_response(self, response: requests.Response) -> Rows:
         # Every row of a page was extracted when the page arrived: one clock read a page.
         self._extracted_at = datetime.now(timezone.utc)
+        # Rows are looked at for asset URLs only on a page that names an asset host.
+        assets = self.services.assets
+        body = response.content
+        self._page_names_asset_host = assets is not None and any(
+            marker in body for marker in assets.markers
+        )
         yield from super().parse_response(response)
 
 

@@ -193,3 +193,20 @@ FOLDER = open_schema(
         th.Property("workspace", OBJ()),
     )
 )
+
+# An image or attachment of a doc: chunk records (`kind: chunk`, `seq` 0…, base64 `data`),
+# then one `kind: file` record with the digest, size and who refers to it (tap_coda.assets).
+ASSET = open_schema(
+    th.Property("doc_id", STR, required=True),
+    th.Property("key", STR, required=True),  # the URL without its query: the file's identity
+    th.Property("seq", th.IntegerType, required=True),
+    th.Property("kind", STR, required=True, allowed_values=["chunk", "file"]),
+    th.Property("url", STR),  # as found (signed links carry their query)
+    th.Property("data", STR),
+    th.Property("name", STR),
+    th.Property("sha256", STR),
+    th.Property("size", th.IntegerType),
+    th.Property("content_type", STR),
+    th.Property("referrers", th.ArrayType(STR)),
+    th.Property("status", STR),
+)

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 
 import requests
 
+from tap_coda import assetrefs
 from tap_coda.export import export_page
 from tap_coda.ledger import RunLedger
 from tap_coda.pacing import RateLimits, build_rate_limits
 
 if t.TYPE_CHECKING:
+    from tap_coda.assets import AssetFetcher
     from tap_coda.client import CodaStream
     from tap_coda.pipeline import ExportPipeline, TableReadAhead
     from tap_coda.settings import Settings
@@ -39,6 +41,8 @@ class Services:
     #: ahead of the sync, `TapCoda.start_pipeline`).
     on_docs_listed: t.Callable[[list[str]], None] = field(default=lambda doc_ids: None)
     read_ahead: TableReadAhead | None = None
+    #: downloads of images and attachments (None: `download_assets` is off)
+    assets: AssetFetcher | None = None
     #: Whether any request got an answer yet (see tap_coda.reach).
     api_reached: bool = False
     _pacing: RateLimits | None = field(default=None, init=False, repr=False)
@@ -65,11 +69,18 @@ class Services:
     ) -> str | bytes:
         """One page's export: from the pipeline when it runs, else right here."""
         if self.pipeline is not None:
-            return self.pipeline.export((doc_id, page_id, output_format))
-        return export_page(stream, doc_id, page_id, output_format, **self.settings.export_options)
+            content = self.pipeline.export((doc_id, page_id, output_format))
+        else:
+            options = self.settings.export_options
+            content = export_page(stream, doc_id, page_id, output_format, **options)
+        if self.assets is not None and isinstance(content, str):
+            # Links expire: the export's assets are fetched now, as the run goes on.
+            urls = assetrefs.in_export(content, output_format)
+            self.assets.found(doc_id, f"page:{page_id}", urls)
+        return content
 
     def close(self) -> None:
         """Stop the workers ahead of the sync (the run is over, or stopping)."""
-        for helper in (self.pipeline, self.read_ahead):
+        for helper in (self.pipeline, self.read_ahead, self.assets):
             if helper is not None:
                 helper.close()

@@ -14,6 +14,7 @@ import jsonschema  # type: ignore[import-untyped]  # singer-sdk brings it, witho
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_coda.assetrefs import DEFAULT_ASSET_HOSTS
 from tap_coda.egress import DEFAULT_DOWNLOAD_HOSTS
 from tap_coda.pacing import DEFAULT_RATE_LIMITS
 
@@ -124,6 +125,27 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         description="Hosts export download links may point to (each also covers its "
         "subdomains; host:port names one port), over https; the API's own origin is always "
         "allowed. A link or redirect elsewhere is refused and recorded as a failure.",
+    ),
+    th.Property(
+        "download_assets",
+        th.BooleanType,
+        default=True,
+        description="Download the images and attachments pages, covers and rows refer to, "
+        "and send them as `assets` records (target-files keeps them and rewrites links).",
+    ),
+    th.Property(
+        "asset_hosts",
+        th.ArrayType(th.StringType),
+        default=list(DEFAULT_ASSET_HOSTS),
+        description="Hosts whose files are assets (each also covers its subdomains; "
+        "host:port names one port); https only, but for a loopback host. No other host is "
+        "contacted, redirects included, and the API token is never sent to one.",
+    ),
+    th.Property(
+        "asset_max_bytes",
+        th.IntegerType,
+        default=1024 * 1024 * 1024,
+        description="Largest asset downloaded, in bytes; a larger one is a failure.",
     ),
     th.Property(
         "max_body_bytes",
@@ -265,6 +287,9 @@ class Settings:
     request_timeout: float
     export_timeout: float
     download_hosts: tuple[str, ...]
+    download_assets: bool
+    asset_hosts: tuple[str, ...]
+    asset_max_bytes: int
     max_body_bytes: int
     max_download_bytes: int
     export_poll_interval: float

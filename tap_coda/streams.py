@@ -13,6 +13,7 @@ import typing as t
 from singer_sdk import Stream
 
 from tap_coda import decisions, progress, schemas, shapes
+from tap_coda.assetrefs import in_cover
 from tap_coda.client import CodaStream, table_path
 from tap_coda.egress import segment
 from tap_coda.export import content_fields
@@ -299,6 +300,8 @@ class PagesStream(ChildStream):
 
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         assert context is not None
+        if self.services.assets is not None and self.keep(row):  # a cover image
+            self.services.assets.found(context["doc_id"], f"page:{row['id']}", in_cover(row))
         return {**row, "doc_id": context["doc_id"]} if self.keep(row) else None
 
     def generate_child_contexts(

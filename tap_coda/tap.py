@@ -14,6 +14,7 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_coda import tablestreams
+from tap_coda.assets import AssetFetcher, AssetsStream
 from tap_coda.client import CodaAuthError
 from tap_coda.doclogic import (
     ControlsStream,
@@ -75,6 +76,7 @@ STREAM_TYPES = (
     ControlsStream,
     PermissionsStream,
     SharingStream,
+    AssetsStream,
     FoldersStream,
     FailuresStream,
 )
@@ -144,11 +146,14 @@ class TapCoda(Tap):
 
     @cached_property
     def services(self) -> Services:
+        settings, user_agent = self.settings, f"tap-coda/{self.plugin_version}"
+        fetch = settings.download_assets and not settings.dry_run
         return Services(
-            settings=self.settings,
+            settings=settings,
             api_token=lambda: self.api_token,
-            user_agent=f"tap-coda/{self.plugin_version}",
+            user_agent=user_agent,
             on_docs_listed=self.start_pipeline,
+            assets=AssetFetcher(settings, user_agent) if fetch else None,
         )
 
     @cached_property
@@ -183,6 +188,9 @@ class TapCoda(Tap):
 
     def start_pipeline(self, doc_ids: list[str]) -> None:
         """Run listings, table reads and exports ahead of the sync (see tap_coda.pipeline)."""
+        if self.services.assets is not None:  # files the last runs kept: not fetched again
+            bookmark = (self.state.get("bookmarks") or {}).get("assets") or {}
+            self.services.assets.held = dict(bookmark.get("held") or {})
         workers = self.settings.max_concurrency
         if workers <= 1:
             return

@@ -20,7 +20,7 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from target_files import doclogic, layout, outcomes
+from target_files import assets, doclogic, layout, outcomes
 from target_files import staging as staging_files
 from target_files.outcomes import FULL_RUN_HINT, DocOutcome, PageOutcome, TableOutcome
 from target_files.pages import doc_pages
@@ -96,7 +96,9 @@ def _doc(tree: Tree, doc: DocStage, stem: str) -> DocOutcome:
         "pages": [p.entry for p in pages],
         "tables": [x.entry for x in table_outs],
     }
-    return DocOutcome(entry, pages, table_outs)
+    out = DocOutcome(entry, pages, table_outs)
+    entry["assets"] = assets.place_doc(tree, out, rel)
+    return out
 
 
 def _carried_doc(tree: Tree, prev_doc: dict[str, t.Any], stem: str) -> DocOutcome:

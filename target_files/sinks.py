@@ -211,6 +211,13 @@ class FoldersSink(FilesSink):
         self.staging.logic.add_folder(record)
 
 
+class AssetsSink(FilesSink):
+    """Chunks and closing records of images and attachments (target_files.assets)."""
+
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.assets.add(record)
+
+
 class OtherSink(FilesSink):
     """Any stream that is not tap-coda's: JSON Lines under `other/`, never dropped."""
 
@@ -232,6 +239,7 @@ CODA_STREAMS: dict[str, tuple[type[FilesSink], tuple[str, ...]]] = {
     "permissions": (DocLogicSink, ("doc_id", "id")),
     "sharing": (SharingSink, ("doc_id",)),
     "folders": (FoldersSink, ("id",)),
+    "assets": (AssetsSink, ("doc_id", "key", "seq", "kind")),
     "failures": (FailuresSink, ("object_type", "error")),
 }
 

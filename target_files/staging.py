@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from target_files import csvfile, fsutil, jsonio, layout
+from target_files.assets import AssetStage
 from target_files.doclogic import LogicStage
 from target_files.records import api_object, read_jsonl, refuse_dry_run, require
 
@@ -148,6 +149,7 @@ class Staging:
         self.invalid = InvalidRecords()
         #: formulas, controls, permissions, sharing, folders (target_files.doclogic)
         self.logic = LogicStage(root / "logic", perms, self._files)
+        self.assets = AssetStage(root / "assets", perms)  # target_files.assets
 
     def _next(self) -> int:
         self._seq += 1

@@ -42,6 +42,7 @@ from fakecoda import (
     build_demo_workspace,
     build_test_workspace,
 )
+from fakecoda.assetdocs import build_asset_workspace
 from fakecoda.typed import build_typed_workspace
 from tests.fakes import StartFake
 
@@ -596,3 +597,15 @@ def test_folders(spec: Spec, api: requests.Session, test_fake: FakeCoda) -> None
         for folder in spec.check(response, "/folders")["items"]:
             url = f"{test_fake.url}/folders/{folder['id']}"
             assert spec.check(api.get(url), "/folders/{folderId}") == folder
+
+
+def test_pages_with_covers_and_rows_with_files(start_fake: StartFake, spec: Spec) -> None:
+    ws = build_asset_workspace()
+    with start_fake(ws, token=TOKEN) as fake, requests.Session() as s:
+        s.headers["Authorization"] = f"Bearer {TOKEN}"
+        doc = ws.doc(ws.tags["doc.assets"])
+        page = spec.check(s.get(f"{fake.url}/docs/{doc.id}/pages/{ws.tags['page.gallery']}"), PAGE)
+        assert page["image"]["browserLink"].startswith(fake.asset_host.origin)  # type: ignore[union-attr]
+        rows = f"{fake.url}/docs/{doc.id}/tables/{ws.tags['table.media']}/rows"
+        for value_format in ("simple", "simpleWithArrays", "rich"):
+            spec.check(s.get(rows, params={"valueFormat": value_format}), ROWS)
