@@ -54,11 +54,13 @@ def map_columns(
     pairs, calculated, unmatched, ambiguous = {}, [], [], []
     for column in saved:
         found = live_by.get(str(column.get(key)), [])
-        if not found:
+        if column.get("calculated"):
+            calculated.append(str(column.get("name")))  # never written, wherever it goes
+        elif not found:
             unmatched.append(str(column.get("name")))
         elif len(found) > 1:
             ambiguous.append(str(column.get("name")))
-        elif found[0].get("calculated") or column.get("calculated"):
+        elif found[0].get("calculated"):
             calculated.append(str(column.get("name")))
         else:
             pairs[str(column["id"])] = str(found[0]["id"])

@@ -133,3 +133,32 @@ def test_a_read_only_token_is_one_line(start_fake: StartFake, tmp_path: Path) ->
         assert len(lines) == 1, proc.stderr
         assert "403" in lines[0] and "write access" in lines[0]
         assert TOKEN not in proc.stderr + proc.stdout
+
+
+def test_rows_into_another_table_by_column_name(start_fake: StartFake, tmp_path: Path) -> None:
+    ws = restore_workspace()
+    with start_fake(ws) as fake:
+        run, entry = backed_up(fake, tmp_path / "out")
+        saved = saved_rows(run, entry)
+        spare = ws.doc(ws.tags["doc.spare"])
+        _, copy = ws.tagged("table.copy")  # Task, Status, Estimate only
+        args = [*args_for(fake, tmp_path / "out"), "--to-doc", spare.id, "--to-table"]
+        short = run_restore(fake, "rows", *args, copy.id)
+        assert short.returncode == 1
+        assert short.stderr.strip().splitlines() == [
+            "coda-backup restore: error: no live column with the same name for ['Labels', 'Done']"
+        ]
+        _, tasks = ws.tagged("table.tasks")
+        names = [c.name for c in tasks.columns if not c.calculated]
+        twin = ws.add_table(spare.id, "Tasks twin", spare.pages[0].id, list(reversed(names)))
+        done = report(run_restore(fake, "rows", *args, "Tasks twin", "--apply"))
+        assert done["counts"]["insert"] == len(saved)
+        by_name = {c.name: c.id for c in twin.columns}
+        source = {c.id: c.name for c in tasks.columns if not c.calculated}
+        for row in saved:
+            live = ws.api_row(spare, twin, done["id_map"][row["id"]], base=fake.url)["values"]
+            assert {n: live[by_name[n]] for n in names} == {
+                source[c]: v for c, v in row["values"].items() if c in source
+            }
+        again = report(run_restore(fake, "rows", *args, "Tasks twin", "--apply"))
+        assert again["counts"]["insert"] == 0 and len(twin.rows) == len(saved)
