@@ -9,6 +9,7 @@ import typing as t
 from pathlib import Path
 
 from fakecoda import FakeCoda
+from target_files.csvfile import cell as csv_cell
 from tests.e2e.backup_cli import TOKEN, clean_env, run_coda_backup
 from tests.e2e.restore_cli import (
     report,
@@ -162,3 +163,23 @@ def test_rows_into_another_table_by_column_name(start_fake: StartFake, tmp_path:
             }
         again = report(run_restore(fake, "rows", *args, "Tasks twin", "--apply"))
         assert again["counts"]["insert"] == 0 and len(twin.rows) == len(saved)
+
+
+def test_rows_from_a_run_without_rows_json_come_from_its_csv(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
+    ws = restore_workspace()
+    with start_fake(ws) as fake:
+        first = run_coda_backup(output=tmp_path / "out", fake=fake)
+        assert first.returncode == 0, first.stderr[-3000:]
+        doc, tasks = ws.tagged("table.tasks")
+        gone = tasks.rows[4]
+        text = {c: csv_cell(v) for c, v in ws.api_row(doc, tasks, gone.id)["values"].items()}
+        ws.delete_row(doc.id, tasks.id, gone.id)
+        done = report(run_restore(fake, "rows", *args_for(fake, tmp_path / "out"), "--apply"))
+        assert done["title"].count("(CSV)") == 1
+        back = ws.api_row(doc, tasks, done["id_map"][gone.id], base=fake.url)["values"]
+        writable = [c.id for c in tasks.columns if not c.calculated]
+        assert {c: csv_cell(back[c]) for c in writable} == {c: text[c] for c in writable}
+        again = report(run_restore(fake, "rows", *args_for(fake, tmp_path / "out")))
+        assert (again["counts"]["insert"], again["counts"]["update"]) == (0, 0)
