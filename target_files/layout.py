@@ -238,12 +238,29 @@ def claim_sorted(
 PAGE_EXTS = (".md", ".html")
 
 
+#: Bytes the folders of a page may take below `pages/` (stems joined by `/`). With the
+#: output path, the run, `docs/<doc>/pages/` and a 255-byte file name this keeps every path
+#: under Linux's 4,096 bytes for output paths up to about 1,400 bytes.
+PAGE_FOLDERS_BUDGET = 2048
+
+
+def children_folder(folder: tuple[str, ...], parent_stem: str) -> tuple[str, ...]:
+    """Where a page's children go: the folder named by its stem, beside its file; past
+    `PAGE_FOLDERS_BUDGET` that folder starts again at the top of `pages/` (still named by
+    the parent's stem), so however deep the tree, no path grows past the limit."""
+    nested = (*folder, parent_stem)
+    if len("/".join(nested).encode("utf-8")) <= PAGE_FOLDERS_BUDGET:
+        return nested
+    return (parent_stem,)
+
+
 def page_places(
     pages: Sequence[tuple[str, str | None, str | None]],
 ) -> dict[str, tuple[tuple[str, ...], str]]:
     """`(page_id, name, parent_id)` → page_id: (its folder: the ancestors' stems, its stem).
 
-    Children sit under their parent's stem; a page whose parent is not among `pages` is at
+    Children sit under their parent's stem (`children_folder`: past a depth budget that
+    folder starts again at the top); a page whose parent is not among `pages` is at
     the top, and so is one page of each parent cycle (the smallest id), which would be
     unreachable from the top otherwise."""
     known = {p[0] for p in pages}
@@ -262,7 +279,7 @@ def page_places(
             names = folders.setdefault(folder, FolderNames())
             for page_id, kid_stem in claim_sorted(plan, PAGE_EXTS, names).items():
                 places[page_id] = (folder, kid_stem)
-                queue.append((page_id, (*folder, kid_stem)))
+                queue.append((page_id, children_folder(folder, kid_stem)))
         rest = [p for p in pages if p[0] not in places]
         if not rest:
             return places

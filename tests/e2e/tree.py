@@ -170,10 +170,15 @@ def page_stem_path(backup: RunTree, doc: Doc, page: Page) -> Path:
     """Where page P's files live without their extension: `pages/` for a top-level page,
     else inside the folder named by P's parent's stem."""
     ws = backup.ws
+    pages = doc_dir(backup, doc) / "pages"
     if page.parent_id is None:
-        folder = doc_dir(backup, doc) / "pages"
+        folder = pages
     else:
-        folder = page_stem_path(backup, doc, ws.page(doc.id, page.parent_id))
+        parent = page_stem_path(backup, doc, ws.page(doc.id, page.parent_id))
+        # Past the depth budget a page's children start again at the top (layout.py).
+        relative = parent.relative_to(pages).as_posix().encode("utf-8")
+        deep = len(relative) > layout.PAGE_FOLDERS_BUDGET
+        folder = pages / parent.name if deep else parent
     entries = (
         named(folder, page.id) + named(folder, page.id, ".md") + named(folder, page.id, ".html")
     )

@@ -47,3 +47,15 @@ def test_other_paths() -> None:
         "Users": "other/Users.jsonl",
         "users": "other/users__2.jsonl",
     }
+
+
+def test_past_the_depth_budget_children_start_again_at_the_top() -> None:
+    stem = "x" * 200 + "__canvas-1"
+    folder: tuple[str, ...] = ()
+    depths = []
+    for _ in range(30):
+        folder = layout.children_folder(folder, stem)
+        assert len("/".join(folder).encode()) <= layout.PAGE_FOLDERS_BUDGET
+        depths.append(len(folder))
+    assert max(depths) == layout.PAGE_FOLDERS_BUDGET // (len(stem) + 1)
+    assert depths.count(1) > 1  # restarted at the top, named by the parent's stem
