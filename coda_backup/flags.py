@@ -36,6 +36,9 @@ snapshot commands (each has --help; they need no token):
   coda-backup diff [--output DIR] [OLD [NEW]] [--json]            what changed between runs
   coda-backup archive [--output DIR] [RUN] [--format zip|tar.gz] [--to PATH]
 
+putting a backup back into Coda (a plan; nothing is written without --apply):
+  coda-backup restore rows|pages|doc --from RUN --doc D [...] [--apply]   (docs/RESTORE.md)
+
 examples (Linux/macOS):
   export {TOKEN_ENV}=...              # from https://coda.io/account
   coda-backup --output ~/coda-backups
