@@ -69,6 +69,13 @@ def test_a_page_tree_restored_into_another_doc(start_fake: StartFake, tmp_path: 
         assert second["counts"]["create"] == 0 and writes(fake) == before
         assert second["id_map"] == done["id_map"]
 
+        under = ["--from", str(tmp_path / "out"), "--doc", ops.id, "--page", "Board"]
+        under += ["--to-doc", spare.id, "--parent", "Landing", "--json", "--apply"]
+        board = report(run_restore(fake, "pages", *under))
+        _, saved_board = ws.tagged("page.board")
+        new_board = ws.page(spare.id, board["id_map"][saved_board.id])
+        assert ws.page(spare.id, new_board.parent_id or "").name == "Landing"
+
 
 def test_a_doc_restored_as_a_new_doc(start_fake: StartFake, tmp_path: Path) -> None:
     ws = restore_workspace()
