@@ -23,8 +23,8 @@ class Limit:
 
 @dataclass(frozen=True)
 class RateLimits:
-    """None for a class means unlimited. `doc_content_writes` exists for completeness:
-    the fake serves no doc-content write endpoint (the export POST is a plain write)."""
+    """None for a class means unlimited. `doc_content_writes` binds page creations and
+    updates (POST/PUT on pages) on top of `write`; the export POST is a plain write."""
 
     read: Limit | None = None
     write: Limit | None = None
@@ -60,18 +60,29 @@ class SlidingWindowLimiter:
         self._hits: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, token: str, rate_class: str | None) -> bool:
-        if self.limits is None or rate_class not in RATE_CLASSES:
+    def allow_all(self, token: str, rate_classes: tuple[str | None, ...]) -> bool:
+        """A request counted in several classes: allowed only if every one has room, and
+        then counted in each (a refused request uses no budget anywhere)."""
+        if self.limits is None:
             return True
-        limit: Limit | None = getattr(self.limits, rate_class)
-        if limit is None:
-            return True
+        limits = [
+            (c, limit)
+            for c in rate_classes
+            if c in RATE_CLASSES and (limit := getattr(self.limits, str(c))) is not None
+        ]
         now = time.monotonic()
         with self._lock:
-            hits = self._hits.setdefault((token, rate_class), deque())
-            while hits and hits[0] <= now - limit.window:
-                hits.popleft()
-            if len(hits) >= limit.count:
-                return False
-            hits.append(now)
+            windows = []
+            for rate_class, limit in limits:
+                hits = self._hits.setdefault((token, str(rate_class)), deque())
+                while hits and hits[0] <= now - limit.window:
+                    hits.popleft()
+                if len(hits) >= limit.count:
+                    return False
+                windows.append(hits)
+            for hits in windows:
+                hits.append(now)
             return True
+
+    def allow(self, token: str, rate_class: str | None) -> bool:
+        return self.allow_all(token, (rate_class,))

@@ -86,6 +86,14 @@ def rate_class_of(method: str, path: str) -> str | None:
     return "read"
 
 
+PAGE_WRITE = re.compile(rf"^{API_PREFIX}/docs/[^/]+/pages(/[^/]+)?/?$")
+
+
+def is_page_write(req: Request) -> bool:
+    """Creating or updating a page writes doc content: Coda's stricter class (NOTES §9)."""
+    return req.method in ("POST", "PUT") and PAGE_WRITE.match(req.path) is not None
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
@@ -316,7 +324,8 @@ class FakeCoda:
             return error(404)
         if auth != f"Bearer {cfg.token}":
             return error(401)
-        if not self.limiter.allow(cfg.token, rate_class):
+        classes = (rate_class, "doc_content_writes") if is_page_write(req) else (rate_class,)
+        if not self.limiter.allow_all(cfg.token, classes):
             return error(429)  # no Retry-After, no X-RateLimit-* (NOTES §9)
         fault = self.faults.take(GENERIC_KINDS, req.method, req.path)
         return self._faulted(fault, lambda: self.api.handle(req))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import sqlite3
 import typing as t
 from pathlib import Path
@@ -39,6 +40,17 @@ def rate_class_of(method: str, url: str) -> str:
     if method.upper() != "GET":
         return "write"
     return "list_docs" if urlparse(url).path.rstrip("/").endswith("/docs") else "read"
+
+
+#: Creating or updating pages writes doc content: Coda's stricter limit, on top of the
+#: write limit (NOTES.md §9: 5 per 10 s published, 3 per 10 s since 2024 per Coda's staff).
+DOC_CONTENT_WRITES, DOC_CONTENT_WINDOW_SECONDS = 3, 10
+_PAGE_WRITE = re.compile(r"/docs/[^/]+/pages(/[^/]+)?/?$")
+
+
+def is_doc_content_write(method: str, url: str) -> bool:
+    """A page creation or update (not an export, which is a plain write)."""
+    return method.upper() in ("POST", "PUT") and bool(_PAGE_WRITE.search(urlparse(url).path))
 
 
 def default_pacing_dir() -> Path:
@@ -99,16 +111,22 @@ class RateLimits:
 
 
 def build_rate_limits(
-    per_window: t.Mapping[str, int], *, api_url: str, token: str, shared: bool, folder: str | None
+    per_window: t.Mapping[str, int],
+    *,
+    api_url: str,
+    token: str,
+    shared: bool,
+    folder: str | None,
+    window_s: float = RATE_WINDOW_SECONDS + RATE_WINDOW_MARGIN_SECONDS,
 ) -> RateLimits:
     """The tap's pacing: shared through `folder` (default: the user's cache folder) unless
     `shared` is off or the file cannot be made, then this process's alone (one line says
     why)."""
     if not shared:
-        return RateLimits(per_window)
+        return RateLimits(per_window, window_s)
     where = Path(folder).expanduser() if folder else default_pacing_dir()
     try:
-        return RateLimits(per_window, shared_file=pacing_file(where, api_url, token))
+        return RateLimits(per_window, window_s, shared_file=pacing_file(where, api_url, token))
     except (OSError, sqlite3.Error, ImportError) as exc:  # ImportError: no filelock extra
         logger.warning("Pacing this process alone: cannot share it through %s (%s)", where, exc)
-        return RateLimits(per_window)
+        return RateLimits(per_window, window_s)

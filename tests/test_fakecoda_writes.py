@@ -67,3 +67,18 @@ def test_writes_are_the_write_rate_class(start_fake: StartFake) -> None:
         assert fake.count(method="DELETE", rate_class="write") == 3
         fake.settle_writes()
         assert fake.mutations.pending == 0
+
+
+def test_page_writes_are_also_doc_content_writes(start_fake: StartFake) -> None:
+    ws = build_test_workspace(seed=0)
+    limits = RateLimits(write=Limit(10, 60.0), doc_content_writes=Limit(2, 60.0))
+    with start_fake(ws, token=TOKEN, rate_limits=limits) as fake, session() as s:
+        doc, table = ws.tagged("table.backlog")
+        pages = f"{fake.url}/docs/{doc.id}/pages"
+        statuses = [s.post(pages, json={"name": f"P{i}"}).status_code for i in range(3)]
+        assert statuses == [202, 202, 429]
+        rows = f"{fake.url}/docs/{doc.id}/tables/{table.id}/rows/{table.rows[0].id}"
+        assert s.delete(rows).status_code == 202  # a plain write still has room
+        # the refused page write used no budget in either class; doc content stays spent
+        assert fake.limiter.allow_all(TOKEN, ("write",))
+        assert not fake.limiter.allow_all(TOKEN, ("write", "doc_content_writes"))

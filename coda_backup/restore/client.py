@@ -18,7 +18,15 @@ from http import HTTPStatus
 
 import requests
 
-from tap_coda.pacing import RateLimits, build_rate_limits, rate_class_of
+from tap_coda.pacing import (
+    DOC_CONTENT_WINDOW_SECONDS,
+    DOC_CONTENT_WRITES,
+    RATE_WINDOW_MARGIN_SECONDS,
+    RateLimits,
+    build_rate_limits,
+    is_doc_content_write,
+    rate_class_of,
+)
 from tap_coda.redaction import redact, register_secret
 from tap_coda.responses import decode_json, error_message, retry_wait
 from target_files import jsonio
@@ -55,7 +63,7 @@ class Client:
         token: str,
         *,
         user_agent: str = "coda-backup",
-        pacing: RateLimits | None = None,
+        pacing: tuple[RateLimits, RateLimits] | None = None,
     ) -> None:
         self.settings = settings
         self.base = settings.api_url.rstrip("/")
@@ -68,12 +76,25 @@ class Client:
                 "Accept": "application/json",
             }
         )
-        self.pacing: RateLimits = pacing or build_rate_limits(
-            settings.rate_limits,
-            api_url=settings.api_url,
-            token=token,
-            shared=settings.shared_pacing,
-            folder=settings.pacing_dir,
+        # Coda's classes as the tap paces them, and page writes also in the doc-content one
+        # (0 writes per window, as in the tests' settings, turns that off too).
+        content = DOC_CONTENT_WRITES if settings.rate_limits.get("write", 0) > 0 else 0
+        self.pacing = pacing or (
+            build_rate_limits(
+                settings.rate_limits,
+                api_url=settings.api_url,
+                token=token,
+                shared=settings.shared_pacing,
+                folder=settings.pacing_dir,
+            ),
+            build_rate_limits(
+                {"doc_content": content},
+                api_url=settings.api_url,
+                token=token,
+                shared=settings.shared_pacing,
+                folder=settings.pacing_dir,
+                window_s=DOC_CONTENT_WINDOW_SECONDS + RATE_WINDOW_MARGIN_SECONDS,
+            ),
         )
         self.writes_sent = 0
         self._token, self._user_agent = token, user_agent
@@ -97,7 +118,9 @@ class Client:
         attempt = 0
         while True:
             attempt += 1
-            self.pacing.acquire(rate_class_of(method, url))
+            if is_doc_content_write(method, url):
+                self.pacing[1].acquire("doc_content")
+            self.pacing[0].acquire(rate_class_of(method, url))
             response: requests.Response | None = None
             try:
                 answer = self.session.request(

@@ -9,6 +9,7 @@ import pytest
 from coda_backup.restore import pageplan, rowplan
 from coda_backup.restore.rowplan import ColumnMismatchError, LiveRow
 from coda_backup.restore.snapshot import SavedPage, SavedRow
+from tap_coda.pacing import is_doc_content_write, rate_class_of
 
 COLUMNS = [
     {"id": "c-a", "name": "Task"},
@@ -118,3 +119,18 @@ def test_pages_already_there_are_not_written_again() -> None:
     assert [(c.old_id, c.live_parent) for c in got.creates] == [("p4", "n1")]
     with pytest.raises(pageplan.PageSelectionError):
         pageplan.select(PAGES, ["Nope"], recursive=False)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "content"),
+    [
+        ("POST", "https://coda.io/apis/v1/docs/AbC/pages", True),
+        ("PUT", "https://coda.io/apis/v1/docs/AbC/pages/canvas-x", True),
+        ("POST", "https://coda.io/apis/v1/docs/AbC/pages/canvas-x/export", False),
+        ("POST", "https://coda.io/apis/v1/docs/AbC/tables/grid-1/rows", False),
+        ("GET", "https://coda.io/apis/v1/docs/AbC/pages", False),
+    ],
+)
+def test_page_writes_are_paced_as_doc_content(method: str, url: str, content: bool) -> None:
+    assert is_doc_content_write(method, url) is content
+    assert rate_class_of(method, url) == ("read" if method == "GET" else "write")
