@@ -95,7 +95,7 @@ def test_an_interrupted_apply_finishes_without_duplicates(
     start_fake: StartFake, tmp_path: Path
 ) -> None:
     ws = restore_workspace(rows=60)
-    with start_fake(ws, mutation_seconds=0.5, latency=0.02) as fake:
+    with start_fake(ws, mutation_seconds=0.5, latency=0.05) as fake:
         run, entry = backed_up(fake, tmp_path / "out")
         saved = saved_rows(run, entry)
         doc, tasks = ws.tagged("table.tasks")
