@@ -28,6 +28,14 @@ PATTERNS: list[tuple[str, str | None, re.Pattern[str]]] = [
         ("get_table", None, rf"^/apis/v1/docs/{_ID}/tables/{_ID}$"),
         ("list_columns", None, rf"^/apis/v1/docs/{_ID}/tables/{_ID}/columns$"),
         ("list_rows", None, rf"^/apis/v1/docs/{_ID}/tables/{_ID}/rows$"),
+        ("list_formulas", None, rf"^/apis/v1/docs/{_ID}/formulas$"),
+        ("get_formula", None, rf"^/apis/v1/docs/{_ID}/formulas/{_ID}$"),
+        ("list_controls", None, rf"^/apis/v1/docs/{_ID}/controls$"),
+        ("get_control", None, rf"^/apis/v1/docs/{_ID}/controls/{_ID}$"),
+        ("list_permissions", None, rf"^/apis/v1/docs/{_ID}/acl/permissions$"),
+        ("acl_settings", None, rf"^/apis/v1/docs/{_ID}/acl/settings$"),
+        ("acl_metadata", None, rf"^/apis/v1/docs/{_ID}/acl/metadata$"),
+        ("list_folders", None, r"^/apis/v1/folders$"),
         ("blob", None, r"^/blobs/"),
     )
 ]

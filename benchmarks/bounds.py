@@ -7,9 +7,12 @@ tap happened to request. See README.md, "The lower bound", for the reasoning.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from fakecoda import doclogic
 
 if TYPE_CHECKING:
     from fakecoda import FakeConfig, Workspace
@@ -28,7 +31,16 @@ CLASS_OF = {
     "list_rows": "read",
     "export_post": "write",
     "export_poll": "read",
+    "list_formulas": "read",
+    "get_formula": "read",
+    "list_controls": "read",
+    "get_control": "read",
+    "list_permissions": "read",
+    "acl_settings": "read",
+    "acl_metadata": "read",
+    "list_folders": "read",
     "blob": "blob",
+    "asset": "blob",  # the asset host: not Coda's API, not rate limited
 }
 KINDS = tuple(CLASS_OF)
 LIMITED_CLASSES = ("read", "write", "list_docs")
@@ -63,11 +75,15 @@ def minimal_requests(ws: Workspace, cfg: FakeConfig, plan: Plan) -> Counter[str]
     n["whoami"] = 1  # the token check a backup makes before anything else
     docs = backed_up_docs(ws)
     n["list_docs"] = pages_needed(len(docs), list_clamp)
+    n["list_folders"] = pages_needed(len(doclogic.folders(ws)), list_clamp)
     polls_per_export = 2 if cfg.first_poll_404 else 1
     for doc in docs:
         if doc.over_api_size_limit:
             continue
         n["list_pages"] += pages_needed(len(doc.pages), list_clamp)
+        _doc_logic_requests(n, doc, list_clamp)
+        if plan.full:
+            n["asset"] += len(_asset_keys(doc))
         n["list_tables"] += pages_needed(len(doc.tables), list_clamp)
         changed_pages = set(plan.edited_pages)
         for table in doc.tables:
@@ -85,6 +101,26 @@ def minimal_requests(ws: Workspace, cfg: FakeConfig, plan: Plan) -> Counter[str]
                 n["export_poll"] += polls_per_export
                 n["blob"] += 1
     return n
+
+
+def _doc_logic_requests(n: Counter[str], doc: Doc, clamp: int) -> None:
+    """Formulas and controls (a listing, then each one for its value: read every run, as
+    values change without `updatedAt`), the ACL (permissions, settings, metadata)."""
+    n["list_formulas"] += pages_needed(len(doc.formulas), clamp)
+    n["get_formula"] += len(doc.formulas)
+    n["list_controls"] += pages_needed(len(doc.controls), clamp)
+    n["get_control"] += len(doc.controls)
+    permissions = doc.sharing.permissions if doc.sharing else []
+    n["list_permissions"] += pages_needed(len(permissions), clamp)
+    n["acl_settings"] += 1
+    n["acl_metadata"] += 1
+
+
+def _asset_keys(doc: Doc) -> set[str]:
+    """The files a doc's pages, covers and cells refer to (fakecoda.assets placeholders)."""
+    text = "".join(p.markdown + p.html + repr(p.image) for p in doc.pages)
+    text += "".join(repr(r.values) for t in doc.tables if t.table_type == "table" for r in t.rows)
+    return set(re.findall(r"coda-asset:([A-Za-z0-9_-]+)", text))
 
 
 def _rows_requests(ws: Workspace, doc: Doc, table: Table, plan: Plan, clamp: int) -> int:
