@@ -26,14 +26,16 @@ meltano: $(MELTANO_VENV)/bin/meltano
 # Real Singer targets for the warehouse tests (issue #15), each in its own venv: their
 # singer-sdk (or singer-python) need not match ours. `make -j3 targets` installs them at once.
 TARGETS_VENV := .venv-targets
+# (`+` joins a venv's packages. duckdb 2 reads the first CSV line target-duckdb 0.8.0 writes
+# per batch as a header and drops that row: duckdb stays at 1.1.)
 TARGET_PACKAGES := postgres=meltanolabs-target-postgres==0.8.1 jsonl=target-jsonl==0.1.4 \
-	duckdb=target-duckdb==0.8.0
+	duckdb=target-duckdb==0.8.0+duckdb==1.1.3
 TARGET_STAMPS := $(foreach p,$(TARGET_PACKAGES),$(TARGETS_VENV)/$(firstword $(subst =, ,$(p)))/.installed)
 
 $(TARGETS_VENV)/%/.installed:
 	$(PYTHON) -m venv $(TARGETS_VENV)/$*
 	$(TARGETS_VENV)/$*/bin/python -m pip install -q \
-		'$(patsubst $*=%,%,$(filter $*=%,$(TARGET_PACKAGES)))'
+		$(subst +, ,$(patsubst $*=%,%,$(filter $*=%,$(TARGET_PACKAGES))))
 	touch $@
 
 targets: $(TARGET_STAMPS)

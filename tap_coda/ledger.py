@@ -92,6 +92,14 @@ def fingerprint(columns: t.Iterable[t.Mapping[str, t.Any]]) -> str:
     return digest.hexdigest()[:16]
 
 
+def failure_id(failure: t.Mapping[str, t.Any]) -> str:
+    """The `failures` stream's key: the same object failing the same way on two runs has
+    one id (a warehouse upserts it), different objects never share one."""
+    keys = ("kind", "object_type", "doc_id", "object_id", "format")
+    digest = hashlib.sha256(json.dumps([failure.get(k) for k in keys]).encode("utf-8"))
+    return digest.hexdigest()[:20]
+
+
 def failure_details(exc: BaseException, max_tries: int) -> tuple[str, int | None, int]:
     """A failure record's `error` (one line, redacted), `http_status` and `attempts`."""
     response = getattr(exc, "response", None)

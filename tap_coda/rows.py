@@ -210,6 +210,7 @@ class RowsStream(PlainRowPath, ChildStream):
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         assert context is not None
         row["doc_id"], row["table_id"] = context["doc_id"], context["table_id"]
+        row["table_type"] = context.get("table_type")
         if self._page_names_asset_host and self.services.assets is not None:
             urls = assetrefs.in_value(row.get("values"))
             self.services.assets.found(context["doc_id"], f"table:{context['table_id']}", urls)

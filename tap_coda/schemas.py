@@ -12,7 +12,19 @@ import typing as t
 from singer_sdk import typing as th
 
 STR = th.StringType
-OBJ = th.ObjectType  # no properties: passes any object through
+
+
+def OBJ() -> th.CustomType:  # noqa: N802 - reads as the type it stands for, like th.*Type
+    """An open object: any JSON object passes. Declared without `properties` (which
+    `th.ObjectType()` writes as `{}`): singer-sdk's flattening drops a property whose
+    `properties` are empty, and keeps one without them as a JSON string (issue #15)."""
+    return th.CustomType({"type": ["object"], "additionalProperties": True})
+
+
+#: An open object inside an array keeps its `properties: {}`: singer-sdk's recursive
+#: conformance needs them there, and flattening keeps arrays whole as JSON anyway.
+ITEM = th.ObjectType
+
 TS = th.DateTimeType
 
 
@@ -62,8 +74,8 @@ PAGE = open_schema(
         th.Property("isHidden", th.BooleanType),
         th.Property("isEffectivelyHidden", th.BooleanType),
         th.Property("parent", OBJ()),
-        th.Property("children", th.ArrayType(OBJ())),
-        th.Property("authors", th.ArrayType(OBJ())),
+        th.Property("children", th.ArrayType(ITEM())),
+        th.Property("authors", th.ArrayType(ITEM())),
         th.Property("createdAt", TS),
         th.Property("createdBy", OBJ()),
         th.Property("updatedAt", TS),
@@ -88,7 +100,7 @@ TABLE = open_schema(
         th.Property("parentTable", OBJ()),
         th.Property("displayColumn", OBJ()),
         th.Property("rowCount", th.IntegerType),
-        th.Property("sorts", th.ArrayType(OBJ())),
+        th.Property("sorts", th.ArrayType(ITEM())),
         th.Property("layout", STR),
         th.Property("filter", OBJ()),
         th.Property("createdAt", TS),
@@ -119,6 +131,8 @@ ROW = open_schema(
         th.Property("updatedAt", TS),
         th.Property("values", OBJ()),
     ),
+    # "table" or "view": a view repeats its table's rows (count one of them).
+    th.Property("table_type", STR),
 )
 
 TABLE_SYNC = open_schema(
@@ -133,6 +147,8 @@ TABLE_SYNC = open_schema(
 )
 
 FAILURE = open_schema(
+    # The key: a digest of what failed (kind, object_type, doc_id, object_id, format).
+    th.Property("id", STR, required=True),
     # "skip": Coda can never serve the object (`reason` says why); "failure": it broke.
     th.Property("kind", STR, required=True, allowed_values=["failure", "skip"]),
     th.Property("reason", STR),  # unexportable_page / over_api_size_limit; null for failures

@@ -17,7 +17,7 @@ from tap_coda.assetrefs import in_cover
 from tap_coda.client import CodaStream, table_path
 from tap_coda.egress import segment
 from tap_coda.export import content_fields
-from tap_coda.ledger import failure_details, fingerprint
+from tap_coda.ledger import failure_details, failure_id, fingerprint
 from tap_coda.partitions import IndexedStateStream
 from tap_coda.responses import json_body
 from tap_coda.state import DocStateWriter
@@ -384,7 +384,7 @@ class FailuresStream(Stream):
     """Every object of this run that could not be backed up; synced after all docs."""
 
     name = "failures"
-    primary_keys = ()
+    primary_keys = ("id",)  # warehouses such as target-duckdb want a key on every stream
     schema = schemas.FAILURE
 
     def __init__(self, tap: Tap, services: Services) -> None:
@@ -392,4 +392,4 @@ class FailuresStream(Stream):
         super().__init__(tap)
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        yield from self.services.ledger.failures
+        yield from ({**f, "id": failure_id(f)} for f in self.services.ledger.failures)

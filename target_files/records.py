@@ -9,8 +9,9 @@ from singer_sdk.exceptions import InvalidRecord
 
 from target_files import fsutil, jsonio
 
-#: Keys the tap adds to the API objects; the tree's JSON files hold the API objects only.
-TAP_KEYS = ("doc_id", "table_id")
+#: Keys the tap adds to the API objects (docs/RECORDS.md: a row's `table_type` says
+#: whether its table is a view); the tree's JSON files hold the API objects only.
+TAP_KEYS = ("doc_id", "table_id", "table_type")
 
 
 def api_object(record: t.Mapping[str, t.Any]) -> dict[str, t.Any]:

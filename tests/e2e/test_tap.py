@@ -112,7 +112,8 @@ def test_every_table_view_column_and_row(fake: FakeCoda, full: SingerOutput) -> 
         got_rows = rows.get(key, [])
         assert [r["id"] for r in got_rows] == [r.id for r in want_rows]
         for record in got_rows:
-            assert strip(record, "doc_id", "table_id") == ws.api_row(
+            assert record["table_type"] == table.table_type
+            assert strip(record, "doc_id", "table_id", "table_type") == ws.api_row(
                 doc, table, record["id"], base=fake.url
             )
     assert any(len(t.columns) > 100 for _, t in tables.values())

@@ -63,9 +63,10 @@ def pipe(
             check=False,
         )
         tap.stdout.close()
-        assert tap.wait(timeout=60) == 0, tap_err.read_text(encoding="utf-8")[-3000:]
+        tap_code = tap.wait(timeout=60)
     tap_stderr = tap_err.read_text(encoding="utf-8")
-    assert done.returncode == 0, done.stderr[-4000:]
+    assert done.returncode == 0, done.stderr[-4000:]  # a target that stops breaks the pipe
+    assert tap_code == 0, tap_stderr[-3000:]
     assert token not in tap_stderr + done.stderr + done.stdout
     return done, tap_stderr
 
