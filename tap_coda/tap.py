@@ -137,7 +137,9 @@ class TapCoda(Tap):
     def load_streams(self) -> list[Stream]:  # type: ignore[misc]
         """The streams in STREAM_TYPES' order (parents and children as singer-sdk links them)."""
         streams = super().load_streams()
-        return sorted(streams, key=lambda stream: STREAM_TYPES.index(type(stream)))
+        order: dict[type, float] = {kind: i for i, kind in enumerate(STREAM_TYPES)}
+        last = order[FailuresStream] - 0.5  # table streams (issue #15): just before failures
+        return sorted(streams, key=lambda stream: order.get(type(stream), last))
 
     @cached_property
     def settings(self) -> Settings:

@@ -18,7 +18,8 @@ from tap_coda import sqlnames
 if t.TYPE_CHECKING:
     from fakecoda import Column, Doc, Table, Workspace
 
-#: The generic streams (every other stream of a `table_streams` catalog is a table's).
+#: The streams of docs/RECORDS.md's first table (the backup's generic ones, without the
+#: doc-level extras such as formulas or assets).
 GENERIC = frozenset(
     ("docs", "pages", "page_contents", "tables", "columns", "rows", "table_syncs", "failures")
 )
