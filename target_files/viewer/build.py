@@ -56,7 +56,10 @@ def _doc(run: RunData, entry: Mapping[str, t.Any], number: int, write: Write) ->
     for position, table in enumerate(entry.get("tables") or [], start=1):
         rel = views.table_view(position)
         views.tables[str(table.get("id"))] = rel
-        write(rel, tableview.view(run.root, rel, table, [(views.index, views.name)]))
+        html, rows_script = tableview.view(run.root, rel, table, [(views.index, views.name)])
+        write(rel, html)
+        if rows_script is not None:
+            write(tableview.data_file(rel), rows_script)
         kind = "view" if table.get("tableType") == "view" else "table"
         on = (table.get("page") or {}).get("name")
         rows = table.get("csvRows")

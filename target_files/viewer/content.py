@@ -1,5 +1,5 @@
 """A backed-up page as safe HTML for its view: the HTML export when there is one, else the
-Markdown export rendered by markdown-it-py, then sanitized by nh3 (Ammonia): no script, no
+Markdown export rendered by cmark-gfm, then sanitized by nh3 (Ammonia): no script, no
 event handler, no style, no form, no frame survives.
 
 Images and links are rebased from the page file's folder to the view's: a relative path
@@ -16,16 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import cmarkgfm
 import nh3
-from markdown_it import MarkdownIt
 
 from target_files.viewer.markup import url as view_url
 
 if t.TYPE_CHECKING:
     from collections.abc import Container, Mapping
 
-#: CommonMark with GitHub's tables and strikethrough; raw HTML in Markdown stays text.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+#: How much of a page file a page view shows; the file itself is linked.
+SHOWN_BYTES = 20_000
+_GFM = ["table", "strikethrough"]
 _SCHEMES = {"http", "https", "mailto", "data"}
 #: Tags removed with everything they hold (not just unwrapped to their text).
 _DROP_WITH_CONTENT = {"script", "style", "template", "noscript", "iframe", "object", "svg"}
@@ -57,11 +58,26 @@ def pick(files: Mapping[str, t.Any]) -> tuple[str, str] | None:
     return None
 
 
-def render(root: Path, source: Source, rebase: Rebase) -> str:
-    """The page's content as sanitized HTML (OSError when the file cannot be read)."""
-    text = (root / source.rel).read_text(encoding="utf-8", errors="replace")
-    raw = text if source.fmt == "html" else _MARKDOWN.render(text)
-    return sanitize(raw, source, rebase)
+def render(root: Path, source: Source, rebase: Rebase) -> tuple[str, int | None]:
+    """The page's content as sanitized HTML, and the file's size when only its first
+    SHOWN_BYTES are shown (OSError when the file cannot be read). A page's export holds
+    every row of the tables on it; those have views of their own, and a page view that
+    stays small keeps the index's cost in a backup flat."""
+    with (root / source.rel).open("rb") as handle:
+        data = handle.read(SHOWN_BYTES + 1)
+        size = None
+        if len(data) > SHOWN_BYTES:
+            size = handle.seek(0, 2)
+            data = data[: data.rfind(b"\n", 0, SHOWN_BYTES) + 1 or SHOWN_BYTES]
+    text = data.decode("utf-8", errors="replace")
+    raw = text if source.fmt == "html" else markdown_html(text)
+    return sanitize(raw, source, rebase), size
+
+
+def markdown_html(text: str) -> str:
+    """GitHub Flavored Markdown (cmark-gfm, GitHub's own C parser: tables, strikethrough)
+    in its safe mode: raw HTML in the Markdown is left out."""
+    return str(cmarkgfm.markdown_to_html_with_extensions(text, extensions=_GFM))
 
 
 def sanitize(raw: str, source: Source, rebase: Rebase) -> str:
@@ -106,8 +122,11 @@ def _image(url: str, source: Source, rebase: Rebase) -> str | None:
 
 
 def _link(url: str, source: Source, rebase: Rebase) -> str | None:
-    scheme = urlsplit(url).scheme.lower()
-    if scheme in ("http", "https", "mailto"):
+    if url.startswith(("http://", "https://", "mailto:")) or urlsplit(url).scheme.lower() in (
+        "http",
+        "https",
+        "mailto",
+    ):
         held = _held(url, rebase)  # an attachment the run holds a copy of
         return view_url(source.view_rel, held) if held else url
     if url.startswith("#"):

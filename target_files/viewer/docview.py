@@ -180,9 +180,14 @@ class DocViews:
         fmt, rel = picked
         source = content.Source(rel=rel, fmt=fmt, view_rel=page.view)
         try:
-            body = content.render(self.root, source, content.Rebase(self.files, assets))
+            body, size = content.render(self.root, source, content.Rebase(self.files, assets))
         except OSError as exc:
             return f'<p class="note">The page file could not be read: {esc(exc)}</p>'
         saved = link(page.view, rel, rel.rsplit("/", 1)[-1])
         note = f'<p class="note">Saved as {esc(fmt)}: {saved}</p>'
+        if size is not None:
+            note = (
+                f'<p class="note">Saved as {esc(fmt)}: {saved} ({size:,} bytes, with every row '
+                f"of its tables); below, its first {content.SHOWN_BYTES:,} bytes.</p>"
+            )
         return f'{note}\n<article class="page">{body}</article>'

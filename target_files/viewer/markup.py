@@ -71,10 +71,16 @@ def document(
     *,
     script: bool = False,
     crumbs: t.Sequence[tuple[str, str]] = (),
+    scripts: t.Sequence[str] = (),
 ) -> str:
-    """A whole view file at `rel`: `crumbs` are (run path, text) links above the body."""
+    """A whole view file at `rel`: `crumbs` are (run path, text) links above the body;
+    `script` (or data `scripts`, run after it) loads viewer.js."""
     nav = [link(rel, INDEX, "Backup"), *(link(rel, to, text) for to, text in crumbs)]
-    tag = f'<script src="{href(rel, SCRIPT)}" defer></script>\n' if script else ""
+    script = script or bool(scripts)
+    tag = "".join(
+        f'<script src="{href(rel, src)}" defer></script>\n'
+        for src in ([SCRIPT, *scripts] if script else [])
+    )
     return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'

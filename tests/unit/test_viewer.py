@@ -4,6 +4,7 @@ page file's folder to the view's, and a large table's view holding its first row
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import posixpath
 import sys
@@ -64,15 +65,29 @@ def test_scripts_handlers_styles_and_frames_are_removed() -> None:
     assert "Text" in out
 
 
-def test_markdown_is_rendered_and_its_raw_html_stays_text(tmp_path: Path) -> None:
+def test_markdown_is_rendered_and_its_raw_html_left_out(tmp_path: Path) -> None:
     rel = "docs/D__d/pages/P__p.md"
     (tmp_path / rel).parent.mkdir(parents=True)
     (tmp_path / rel).write_text("# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<b>raw</b>\n")
-    out = content.render(tmp_path, content.Source(rel, "markdown", VIEW), rebase({rel}))
+    out, cut = content.render(tmp_path, content.Source(rel, "markdown", VIEW), rebase({rel}))
+    assert cut is None
     assert "<h1>Title</h1>" in out
     assert "<table>" in out
     assert "<b>" not in out
-    assert "&lt;b&gt;raw&lt;/b&gt;" in out
+    assert "raw" in out
+
+
+def test_a_big_page_shows_its_first_bytes_cut_at_a_line(tmp_path: Path) -> None:
+    rel = "docs/D__d/pages/P__p.md"
+    (tmp_path / rel).parent.mkdir(parents=True)
+    lines = [f"line {n} é" for n in range(content.SHOWN_BYTES // 5)]
+    (tmp_path / rel).write_text("\n\n".join(lines), encoding="utf-8")
+    out, size = content.render(tmp_path, content.Source(rel, "markdown", VIEW), rebase({rel}))
+    assert size == (tmp_path / rel).stat().st_size
+    shown = [line for line in lines if f"<p>{line}</p>" in out]
+    assert shown == lines[: len(shown)]
+    assert 0 < len(shown) < len(lines)
+    assert "\ufffd" not in out
 
 
 def test_page_views_allow_no_script_and_run_views_only_their_own() -> None:
@@ -97,11 +112,14 @@ def test_a_large_table_shows_its_first_rows_and_links_the_full_csv(tmp_path: Pat
         out.writerow([*header, "_browser_link", "Name"])
         out.writerows([f"i-{n}", f"row {n}", n, "", "", "", f"<b>{n}</b>"] for n in range(total))
     entry = {"id": "t", "name": "T", "csvRows": total, "files": {"csv": {"path": rel}}}
-    html = tableview.view(tmp_path, "viewer/1/t1.html", entry, [])
-    assert html.count("<tr>") == tableview.PREVIEW_ROWS + 1  # and the header
+    html, rows = tableview.view(tmp_path, "viewer/1/t1.html", entry, [])
+    assert rows is not None
+    cells = json.loads(rows.removeprefix("codaViewer.rows(").removesuffix(");\n"))
+    assert [c[0] for c in cells] == [f"row {n}" for n in range(tableview.PREVIEW_ROWS)]
+    assert cells[0] == ["row 0", "<b>0</b>"]  # text, which viewer.js sets as text
     assert f"of {total:,} rows" in html
     assert 'href="../../docs/D__d/tables/table/T__t.csv"' in html
-    assert "&lt;b&gt;0&lt;/b&gt;" in html
+    assert 'src="t1.rows.js"' in html
 
 
 def test_a_blank_name_is_shown_as_untitled() -> None:
