@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 MELTANO_VENV := .venv-meltano
 
-.PHONY: install test test-sdk-next lint typecheck demo bench bench-scale meltano targets postgres clean
+.PHONY: install test test-kill test-sdk-next lint typecheck demo bench bench-scale meltano targets postgres clean
 
 # What mypy checks, strictly (pyproject [tool.mypy]): every package that ships.
 MYPY_PATHS := fakecoda tap_coda target_files coda_backup
@@ -56,6 +56,11 @@ typecheck: install
 
 test: lint meltano targets
 	PATH="$(CURDIR)/$(BIN):$$PATH" MELTANO_BIN="$(CURDIR)/$(MELTANO_VENV)/bin/meltano" $(BIN)/pytest -n auto
+
+# SIGKILL at 100 seeded moments of full and incremental runs (make test runs 10 of them):
+# about 15 min on 2 busy cores, so CI leaves it out (tests/e2e/test_kill_points.py).
+test-kill: install
+	CODA_KILL_MOMENTS=100 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n auto tests/e2e/test_kill_points.py
 
 # The suite against the newest singer-sdk release, in its own venv: an upgrade's breakage
 # is seen before the pin (~=0.54.9) moves: upgrading singer-sdk after the project's own

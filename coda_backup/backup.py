@@ -40,9 +40,9 @@ if t.TYPE_CHECKING:
 LOGGER = logging.getLogger("coda-backup")
 
 #: Temporary files of an earlier coda-backup killed at the wrong moment (its probe, or a
-#: state.json being replaced); younger ones may belong to a run still going.
+#: state.json being replaced). Both are written only under the output lock, which this
+#: run holds when it removes them: any found is a dead run's, whatever its age.
 STALE_TEMP_PATTERNS = (".coda-backup-probe-*", ".state-*.tmp")
-STALE_TEMP_AGE_S = 60.0
 #: The work folder of a run (`work_folder`), named by its process id.
 WORK_PREFIX = ".coda-backup-work-"
 
@@ -88,11 +88,8 @@ def remove_stale_temp_files(output: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
     for pattern in STALE_TEMP_PATTERNS:
         for path in output.glob(pattern):
-            try:
-                if time.time() - path.lstat().st_mtime > STALE_TEMP_AGE_S:
-                    path.unlink()
-            except OSError:
-                pass  # gone already, or not ours to remove: harmless
+            with contextlib.suppress(OSError):  # gone already, or not ours: harmless
+                path.unlink()
 
 
 def incremental_start(

@@ -38,9 +38,10 @@ def _inflater(encoding: str) -> t.Any:
 
 
 def _inflate(inflater: t.Any, data: bytes, room: int) -> bytes:
-    """What `data` inflates to, but never more than `room + 1` bytes (over: the cap is hit)."""
+    """What `data` inflates to, at most `room + 1` bytes (over: the cap is hit) and at most
+    a chunk at a time (the rest stays in `unconsumed_tail`), so memory holds the body only."""
     try:
-        out = inflater.decompress(data, room + 1)
+        out = inflater.decompress(data, min(room + 1, CHUNK))
     except zlib.error as exc:
         raise CutShortError(f"body is not valid gzip: {exc}") from None
     return bytes(out)
@@ -81,8 +82,12 @@ def read_capped(
                 raise BodyLimitError(f"{what} still arriving at its deadline ({len(body):,} bytes)")
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise CutShortError(f"{what} cut off: {exc}") from None
-    if inflater is not None and not inflater.eof:
-        raise CutShortError(f"{what} cut short: incomplete gzip stream")
+    while inflater is not None and not inflater.eof:  # output zlib still holds
+        if not (out := _inflate(inflater, inflater.unconsumed_tail, limit - len(body))):
+            raise CutShortError(f"{what} cut short: incomplete gzip stream")
+        body += out
+        if len(body) > limit:
+            raise BodyLimitError(over)
     return bytes(body)
 
 

@@ -113,14 +113,30 @@ def remove_stale_partials(output_dir: Path) -> list[str]:
     return removed
 
 
+def _writer_alive(name: str) -> bool:
+    """Whether the process a `.latest….<pid>.tmp` name holds still runs."""
+    pid = name.removesuffix(".tmp").rsplit(".", 1)[-1]
+    if not pid.isdigit():
+        return True  # not ours to judge: left to the age rule
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # alive, another user's
+    return True
+
+
 def remove_stale_latest_temps(output_dir: Path) -> list[str]:
     """Remove `latest`'s temporary files left by a run killed while it pointed `latest`
-    (between writing them and `os.replace`); young ones may be a concurrent run's."""
+    (between writing them and `os.replace`): those whose writer is gone, and any old
+    one; a young one of a live process is a concurrent run's."""
     removed = []
     for entry in output_dir.iterdir():
         if entry.name.startswith(f".{LATEST}.") and entry.name.endswith(".tmp"):
             with contextlib.suppress(OSError):
-                if time.time() - entry.lstat().st_mtime > _UNLOCKED_GRACE_S:
+                old = time.time() - entry.lstat().st_mtime > _UNLOCKED_GRACE_S
+                if old or not _writer_alive(entry.name):
                     entry.unlink()
                     removed.append(entry.name)
     return removed

@@ -178,7 +178,8 @@ def test_leftovers_of_killed_runs_are_removed_by_the_next_run(
 ) -> None:
     """What a run killed at the worst moment leaves (a partial folder whose lock nobody
     holds, `latest`'s temporary files, coda-backup's state or probe temp files) is removed
-    by the next run once it is old enough not to be a concurrent run's."""
+    by the next run: `latest`'s once old or their writer gone, coda-backup's own at once
+    (it holds the output lock)."""
     ws = build_demo_workspace()
     output = tmp_path / "backups"
     with start_fake(ws, token=TOKEN) as fake:
@@ -195,7 +196,8 @@ def test_leftovers_of_killed_runs_are_removed_by_the_next_run(
         old = time.time() - 3600
         for path in output.glob(".*"):
             os.utime(path, (old, old), follow_symlinks=False)
-        young = output / ".latest.67890.tmp"  # a concurrent run's, just written: kept
+        # a concurrent run's (a live process), just written: kept
+        young = output / f".latest.{os.getpid()}.tmp"
         young.write_text("x", encoding="utf-8")
 
         again = run_coda_backup(
