@@ -93,7 +93,10 @@ class ExportPipeline:
         keep_page: t.Callable[[dict[str, t.Any]], bool],
         export_options: ExportOptions,
         refetch: t.Collection[str] = frozenset(),
+        on_export: t.Callable[[PageKey, str | bytes], None] | None = None,
     ) -> None:
+        #: called on the worker with each export as it lands (its assets start downloading)
+        self._on_export = on_export
         self._pages_stream = pages_stream
         self._contents_stream = contents_stream
         self._formats = list(formats)
@@ -198,7 +201,7 @@ class ExportPipeline:
 
     def _export(self, key: PageKey) -> str | bytes:
         doc_id, page_id, output_format = key
-        return export_page(
+        content = export_page(
             self._contents_stream,
             doc_id,
             page_id,
@@ -206,6 +209,9 @@ class ExportPipeline:
             sleep=self._wait,
             **self._export_options,
         )
+        if self._on_export is not None:
+            self._on_export(key, content)
+        return content
 
     def _wait(self, seconds: float) -> None:
         """Sleep between polls, but end the export as soon as the run stops (a SIGTERM

@@ -69,15 +69,19 @@ class Services:
     ) -> str | bytes:
         """One page's export: from the pipeline when it runs, else right here."""
         if self.pipeline is not None:
-            content = self.pipeline.export((doc_id, page_id, output_format))
-        else:
-            options = self.settings.export_options
-            content = export_page(stream, doc_id, page_id, output_format, **options)
+            return self.pipeline.export((doc_id, page_id, output_format))
+        options = self.settings.export_options
+        content = export_page(stream, doc_id, page_id, output_format, **options)
+        self.found_in_export((doc_id, page_id, output_format), content)
+        return content
+
+    def found_in_export(self, key: tuple[str, str, str], content: str | bytes) -> None:
+        """Links expire: an export's assets start downloading as soon as it lands (on the
+        export's worker when the pipeline runs)."""
         if self.assets is not None and isinstance(content, str):
-            # Links expire: the export's assets are fetched now, as the run goes on.
+            doc_id, page_id, output_format = key
             urls = assetrefs.in_export(content, output_format)
             self.assets.found(doc_id, f"page:{page_id}", urls)
-        return content
 
     def close(self) -> None:
         """Stop the workers ahead of the sync (the run is over, or stopping)."""

@@ -209,6 +209,7 @@ class TapCoda(Tap):
                 keep_page=pages.keep,
                 export_options=self.settings.export_options,
                 refetch=self.settings.refetch,
+                on_export=services.found_in_export,
             )
         self._rows_bookmarks = rows_bookmarks(self.state)
         if tables.selected or tables.has_selected_descendents:
