@@ -22,7 +22,6 @@ import pytest
 
 from fakecoda import FakeCoda, build_test_workspace
 from fakecoda.render import export_content
-from target_files import layout
 from tests.e2e.tree import (
     FORMATS,
     acl_skips,
@@ -38,6 +37,7 @@ from tests.e2e.tree import (
     readable_docs,
     table_file,
 )
+from tests.e2e.truth import DEFAULT_TABLE_EXTS
 from tests.fakes import StartFake
 from tests.helpers import FAST_TAP, PipeResult, run_pipe, viewer_files
 
@@ -273,7 +273,7 @@ def test_manifest_names_every_file_and_every_path_exists(backup: Backup) -> None
             assert got["rowCount"] == len(ws.rows_of(doc, table))
             assert got["updatedAt"] == table.updated_at
             paths = {backup.run / f["path"] for f in got["files"].values()}
-            assert paths == {table_file(backup, doc, table, s) for s in layout.TABLE_EXTS}
+            assert paths == {table_file(backup, doc, table, s) for s in DEFAULT_TABLE_EXTS}
             named_files |= paths
     assert set(all_files(backup.run)) == named_files | viewer_files(backup.run)
     summary = backup.json(backup.run / "summary.json")

@@ -38,6 +38,10 @@ if t.TYPE_CHECKING:
 #: Table failures that name the table itself (a `table`, `columns` or `rows` record).
 TABLE_FAILURES = ("table", "columns", "rows")
 
+#: A table's files in a run made with the target's defaults: `.rows.jsonl` is written only
+#: with its `rows_json` setting, which the tree tests leave off.
+DEFAULT_TABLE_EXTS = [ext for ext in layout.TABLE_EXTS if ext != ".rows.jsonl"]
+
 
 @dataclass
 class Tree:
@@ -90,8 +94,7 @@ def _csv_rows(path: Path) -> list[list[str]]:
 def _check_table(tree: Tree, doc: Doc, table: Table, covered: bool) -> None:
     ws, base = tree.ws, tree.base
     folder = doc_dir(tree, doc) / "tables" / table.table_type
-    # `.rows.jsonl` is written only with the target's `rows_json`, which these runs leave off.
-    exts = [ext for ext in layout.TABLE_EXTS if ext != ".rows.jsonl"]
+    exts = DEFAULT_TABLE_EXTS
     found = {ext: named(folder, table.id, ext) for ext in exts}
     for ext, paths in found.items():
         assert len(paths) <= 1, (table.id, ext, paths)
