@@ -164,6 +164,14 @@ def _string(value: t.Any) -> str:
     return compact(value)
 
 
+#: Per kind, the Python types whose values are that kind's value as they are (`bool` is
+#: not a number here: `type(True)` is `bool`, never `int`).
+_EXACT: dict[Kind, frozenset[type]] = {
+    "string": frozenset({str}),
+    "number": frozenset({int, float, Decimal}),
+    "boolean": frozenset({bool}),
+}
+
 _PARSERS: dict[Kind, Parser] = {
     "number": _number,
     "boolean": _boolean,
@@ -194,11 +202,18 @@ def parser_for(column_format: t.Mapping[str, t.Any] | None) -> Parser:
         return one(value)
 
     if not column_format.get("isArray"):
+        # Most cells are already their typed value: returned at once (rows are the hot path).
+        exact = frozenset() if one is _text else _EXACT.get(kind_of(column_format), frozenset())
 
         def single(value: t.Any) -> t.Any:
-            if isinstance(value, list):
+            kind = type(value)
+            if kind in exact:
+                return value if value != "" else None
+            if value is None or value == "":
+                return None
+            if kind is list:
                 raise UnfitError(value)
-            return item(value)
+            return one(value)
 
         return single
 
