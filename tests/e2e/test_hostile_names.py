@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fakecoda import build_named_workspace
+from tests.e2e.tree import doc_logic_files
 from tests.e2e.truth import Tree, check_portable_tree, check_run
 from tests.fakes import StartFake
 from tests.helpers import FAST_TAP, run_pipe, viewer_files
@@ -158,11 +159,12 @@ def test_hostile_names_are_backed_up_without_clashes(  # noqa: PLR0917 (fixtures
         for obj in [*doc["pages"], *doc["tables"]]
         for f in obj["files"].values()
     }
+    by_id = {doc.id: doc for doc in ws.docs}
     docs_files = {
         run / doc["path"] / n
         for doc in manifest["docs"]
-        for n in ("doc.json", "pages.json", "tables.json")
+        for n in ("doc.json", "pages.json", "tables.json", *doc_logic_files(by_id[doc["id"]]))
     }
     files = {p for p in run.rglob("*") if p.is_file()}
-    own = {run / "manifest.json", run / "summary.json"}
+    own = {run / "manifest.json", run / "summary.json", run / "folders.json"}
     assert files == listed | docs_files | own | viewer_files(run)
