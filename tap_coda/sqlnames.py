@@ -7,11 +7,11 @@ lower-case ASCII words joined by `_` (`Product Launch Hub` / `Tasks` →
 and table. Names that would collide all get a short, stable suffix made from their ids,
 so no name depends on the order Coda lists tables in.
 
-Renames: a name follows Coda's names at discovery. A run given a catalog keeps the names
-the catalog holds for the tables and columns it lists (found by `coda-table-id` and
-`coda-column-id`), so renaming a doc, table or column in Coda changes nothing there until
-the next discovery; a discovery (Meltano runs one before every run) names the renamed
-table anew: a new stream, a new warehouse table, read in full. docs/RECORDS.md says so.
+Renames: a name is made from Coda's names at each discovery (Meltano discovers before
+every run), so renaming a doc, table or column gives a new stream or property name: a new
+warehouse table or column, read in full. The catalog metadata `coda-doc-id`,
+`coda-table-id` and `coda-column-id` (tap_coda.tablestreams) name the source for whoever
+needs to follow ids across renames. docs/RECORDS.md says so.
 """
 
 from __future__ import annotations
@@ -71,20 +71,13 @@ class TableRef(t.NamedTuple):
 
 
 def stream_names(
-    tables: t.Sequence[TableRef], taken: t.Iterable[str] = (), pinned: t.Mapping[str, str] = {}
+    tables: t.Sequence[TableRef], taken: t.Iterable[str] = ()
 ) -> dict[tuple[str, str], str]:
     """`(doc id, table id)` → stream name for every table: unique among themselves and
-    `taken` (the generic streams' names). `pinned` (`doc_id/table_id` → name, from an
-    input catalog) wins."""
-    reserved = set(taken) | set(pinned.values())
+    `taken` (the generic streams' names)."""
+    reserved = set(taken)
     out: dict[tuple[str, str], str] = {}
-    bases: dict[tuple[str, str], str] = {}
-    for ref in tables:
-        key = (ref.doc_id, ref.table_id)
-        if f"{ref.doc_id}/{ref.table_id}" in pinned:
-            out[key] = pinned[f"{ref.doc_id}/{ref.table_id}"]
-        else:
-            bases[key] = base_name(ref.doc_name, ref.table_name)
+    bases = {(ref.doc_id, ref.table_id): base_name(ref.doc_name, ref.table_name) for ref in tables}
     counts = Counter(bases.values())
     for key, name in bases.items():
         clash = counts[name] > 1 or name in reserved
@@ -113,19 +106,15 @@ def column_label(column: t.Mapping[str, t.Any]) -> str:
     return str(name) if name not in (None, "") else str(column.get("id", ""))
 
 
-def property_names(
-    columns: t.Sequence[t.Mapping[str, t.Any]], pinned: t.Mapping[str, str] = {}
-) -> list[str]:
+def property_names(columns: t.Sequence[t.Mapping[str, t.Any]]) -> list[str]:
     """Each column's property name, as the CSV header names it: its name, and `Name__2`,
-    `Name__3` for the later of equal names (the row fields and `_unparsed` come first).
-    `pinned` (column id → name, from an input catalog) keeps a renamed column's name."""
-    used = {*ROW_FIELDS, UNPARSED, *pinned.values()}
-    wanted = [pinned.get(str(c.get("id"))) for c in columns]
+    `Name__3` for the later of equal names (the row fields and `_unparsed` come first)."""
+    used = {*ROW_FIELDS, UNPARSED}
     first: list[str | None] = []
-    for column, pin in zip(columns, wanted, strict=True):
+    for column in columns:
         label = column_label(column)
-        if pin is not None or label in used:
-            first.append(pin)
+        if label in used:
+            first.append(None)
         else:
             used.add(label)
             first.append(label)

@@ -60,15 +60,13 @@ def test_a_generic_stream_name_is_never_taken() -> None:
     assert names["d", "t"] != "doc__table"
 
 
-def test_rename_rule_a_rename_renames_unless_the_catalog_pins_the_name() -> None:
+def test_rename_rule_a_rename_gives_a_new_name_at_the_next_discovery() -> None:
     before = sqlnames.stream_names([TableRef("d", "t", "Hub", "Tasks")])
     after = sqlnames.stream_names([TableRef("d", "t", "Hub", "To-dos")])
     assert before["d", "t"] == "hub__tasks"
     assert after["d", "t"] == "hub__to_dos"
-    pinned = sqlnames.stream_names(
-        [TableRef("d", "t", "Hub", "To-dos")], pinned={"d/t": before["d", "t"]}
-    )
-    assert pinned["d", "t"] == before["d", "t"]
+    renamed = [{"id": "c-1", "name": "State"}]
+    assert sqlnames.property_names(renamed) == ["State"]  # was "Status": a new column
 
 
 def test_property_names_follow_the_csv_header_rule() -> None:
@@ -88,8 +86,3 @@ def test_property_names_follow_the_csv_header_rule() -> None:
         "c-5",
         "_unparsed__2",
     ]
-
-
-def test_a_pinned_property_name_survives_a_column_rename() -> None:
-    columns = [{"id": "c-1", "name": "Renamed"}, {"id": "c-2", "name": "Status"}]
-    assert sqlnames.property_names(columns, pinned={"c-1": "Status"}) == ["Status", "Status__2"]
