@@ -58,7 +58,7 @@ test: lint meltano targets
 	PATH="$(CURDIR)/$(BIN):$$PATH" MELTANO_BIN="$(CURDIR)/$(MELTANO_VENV)/bin/meltano" $(BIN)/pytest -n auto
 
 # SIGKILL at 100 seeded moments of full and incremental runs (make test runs 10 of them):
-# about 15 min on 2 busy cores, so CI leaves it out (tests/e2e/test_kill_points.py).
+# 7 min wall on 2 busy cores, so CI leaves it out (tests/e2e/test_kill_points.py).
 test-kill: install
 	CODA_KILL_MOMENTS=100 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n auto tests/e2e/test_kill_points.py
 
