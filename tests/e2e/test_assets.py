@@ -24,14 +24,13 @@ import pytest
 from fakecoda import FakeCoda
 from fakecoda.assetdocs import UNFETCHABLE, build_asset_workspace
 from fakecoda.assets import AssetFile
+from tests.e2e.assetcase import TOKEN, key_of, load, tap_config
 from tests.fakes import StartFake
-from tests.helpers import FAST_TAP, PipeResult, run_pipe, tap_command
+from tests.helpers import PipeResult, run_pipe, tap_command
 
 if t.TYPE_CHECKING:
     from fakecoda import Workspace
 
-TOKEN = "tok-ASSETS-sEcReT-0a55e7"
-FORMATS = ["markdown", "html"]
 #: Links of a page file: Markdown targets, and src/href/srcset values.
 LINK = re.compile(r"\]\(([^)\s]+)\)|(?:src|href)=\"([^\"]+)\"|srcset=\"([^\"]+)\"")
 
@@ -50,25 +49,6 @@ class Backup:
     @property
     def latest(self) -> Path:
         return self.output / (self.output / "latest.txt").read_text(encoding="utf-8").strip()
-
-
-def tap_config(fake: FakeCoda) -> dict[str, t.Any]:
-    """Both formats; the fake's asset host is the one allowed."""
-    assert fake.asset_host is not None
-    return {
-        "api_url": fake.url,
-        **FAST_TAP,
-        "page_formats": FORMATS,
-        "asset_hosts": [fake.asset_host.host],
-    }
-
-
-def load(path: Path) -> t.Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def key_of(asset_key: str, manifest_key: str) -> bool:
-    return f"/blobs/{asset_key}/" in manifest_key
 
 
 def doc_entry(run: Path, name: str = "Assets") -> dict[str, t.Any]:

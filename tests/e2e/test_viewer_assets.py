@@ -10,8 +10,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from fakecoda.assetdocs import UNFETCHABLE, build_asset_workspace
+from tests.e2e.assetcase import TOKEN, key_of, load, tap_config
 from tests.e2e.browser import chromium_page, screenshot
-from tests.e2e.test_assets import TOKEN, key_of, load, tap_config
 from tests.helpers import run_pipe
 
 if t.TYPE_CHECKING:
