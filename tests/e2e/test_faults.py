@@ -460,14 +460,14 @@ def test_a_token_that_cannot_be_sent_is_never_shown(start_fake: StartFake, tmp_p
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> t.Iterator[Path]:
-    """A real 640 KiB file system (tmpfs): room for the demo backup, not for two.
+    """A real 1 MiB file system (tmpfs): room for the demo backup, not for two.
     Mounting needs root (CI containers run as root); elsewhere the test is skipped."""
     where = tmp_path / "disk"
     where.mkdir()
     if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
         pytest.skip("mounting a small tmpfs needs root")
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=640k,mode=0700", "tmpfs", str(where)],
+        ["mount", "-t", "tmpfs", "-o", "size=1024k,mode=0700", "tmpfs", str(where)],
         capture_output=True,
         text=True,
         check=False,
