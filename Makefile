@@ -55,7 +55,7 @@ typecheck: install
 	$(BIN)/mypy --follow-imports=silent $(MYPY_PATHS)
 
 test: lint meltano targets
-	PATH="$(CURDIR)/$(BIN):$$PATH" MELTANO_BIN="$(CURDIR)/$(MELTANO_VENV)/bin/meltano" $(BIN)/pytest -n auto
+	PATH="$(CURDIR)/$(BIN):$$PATH" MELTANO_BIN="$(CURDIR)/$(MELTANO_VENV)/bin/meltano" $(BIN)/pytest -n auto --durations=25
 
 # SIGKILL at 100 seeded moments of full and incremental runs (make test runs 10 of them):
 # 7 min wall on 2 busy cores, so CI leaves it out (tests/e2e/test_kill_points.py).
