@@ -22,6 +22,8 @@ import typing as t
 import unicodedata
 from collections import Counter
 
+from target_files import csvfile
+
 #: PostgreSQL truncates identifiers past 63 bytes; every name here is ASCII.
 MAX_NAME = 63
 #: Of the 63, the doc part takes at most this much, so the table's words survive.
@@ -94,38 +96,14 @@ def is_valid(name: str) -> bool:
     )
 
 
-#: The row fields every table stream starts with (the CSV's first six columns).
-ROW_FIELDS = ("_row_id", "_row_name", "_row_index", "_created_at", "_updated_at", "_browser_link")
+#: The row fields every table stream starts with: the CSV's first six columns.
+ROW_FIELDS = csvfile.ROW_FIELDS
 #: Where values that do not fit their column's type are kept (tap_coda.cells).
 UNPARSED = "_unparsed"
 
 
-def column_label(column: t.Mapping[str, t.Any]) -> str:
-    """A column's name, or its id when the name is empty (as the CSV header has it)."""
-    name = column.get("name")
-    return str(name) if name not in (None, "") else str(column.get("id", ""))
-
-
 def property_names(columns: t.Sequence[t.Mapping[str, t.Any]]) -> list[str]:
-    """Each column's property name, as the CSV header names it: its name, and `Name__2`,
-    `Name__3` for the later of equal names (the row fields and `_unparsed` come first)."""
-    used = {*ROW_FIELDS, UNPARSED}
-    first: list[str | None] = []
-    for column in columns:
-        label = column_label(column)
-        if label in used:
-            first.append(None)
-        else:
-            used.add(label)
-            first.append(label)
-    names: list[str] = []
-    for column, assigned in zip(columns, first, strict=True):
-        name = assigned
-        if name is None:
-            label, n = column_label(column), 2
-            while f"{label}__{n}" in used:
-                n += 1
-            name = f"{label}__{n}"
-            used.add(name)
-        names.append(name)
-    return names
+    """Each column's property name, as the CSV header names it: its name (its id when the
+    name is empty), and `Name__2`, `Name__3` for the later of equal names (the row fields
+    and `_unparsed` come first). The CSV's own rule, so the two can never drift apart."""
+    return csvfile.dedupe([csvfile.column_label(c) for c in columns], taken={*ROW_FIELDS, UNPARSED})
