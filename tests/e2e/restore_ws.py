@@ -4,33 +4,16 @@ restore into."""
 
 from __future__ import annotations
 
-import random
 import typing as t
-from datetime import timedelta
 
 from fakecoda import Workspace
-from fakecoda.builders import BUILD_START, TEXT, Builder, fmt, select
-from fakecoda.workspace import FakeClock
+from fakecoda.builders import TEXT, _workspace, fmt, select
 
-USER = {
-    "name": "Test User",
-    "loginId": "test.user@example.com",
-    "tokenName": "tap-coda",
-    "scoped": False,
-    "pictureLink": "https://cdn.coda.io/avatars/default_avatar.png",
-    "workspace": {
-        "id": "ws-AcmeCorp1",
-        "type": "workspace",
-        "browserLink": "https://coda.io/docs?workspaceId=ws-AcmeCorp1",
-        "name": "Acme Corp",
-    },
-}
 STATES = ["Todo", "Doing", "Done"]
 
 
 def restore_workspace(rows: int = 12) -> Workspace:
-    ws = Workspace(docs=[], user=dict(USER), clock=FakeClock(BUILD_START, timedelta(seconds=1)))
-    b = Builder(ws, random.Random(11))
+    _, b = _workspace(11, ("ws-AcmeCorp1", "Acme Corp"))  # the fake's usual user and clock
     ops = b.doc("Ops", tag="doc.ops")
     home = b.page(ops, "Home", tag="page.home", subtitle="Where we start")
     home.icon = {

@@ -36,6 +36,15 @@ def stream_name_of(ws: Workspace, doc: Doc, table: Table) -> str:
     return sqlnames.stream_names(refs)[doc.id, table.id]
 
 
+def base_tables(ws: Workspace) -> dict[str, tuple[Doc, Table]]:
+    """Each base table of the workspace by the name of its table stream."""
+    return {
+        stream_name_of(ws, doc, table): (doc, table)
+        for doc, table in ws.iter_tables()
+        if table.table_type == "table"
+    }
+
+
 def expected_item(ws: Workspace, doc: Doc, column: Column, value: t.Any) -> t.Any:  # noqa: PLR0911
     kind = column.format.get("type")
     if value is None or value == "":

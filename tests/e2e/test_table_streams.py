@@ -6,7 +6,6 @@ Expected names, ids and cells are computed from the fake's workspace (tests/e2e/
 from __future__ import annotations
 
 import json
-import typing as t
 from pathlib import Path
 
 import pytest
@@ -33,20 +32,11 @@ def fake(start_module_fake: StartFake) -> FakeCoda:
     return start_module_fake(build_typed_workspace(), token=TOKEN, page_clamp=7)
 
 
-def base_tables(fake: FakeCoda) -> dict[str, tuple[t.Any, t.Any]]:
-    ws = fake.workspace
-    return {
-        tabletruth.stream_name_of(ws, doc, table): (doc, table)
-        for doc, table in ws.iter_tables()
-        if table.table_type == "table"
-    }
-
-
 def test_discovery_lists_one_named_stream_per_base_table_with_its_coda_ids(
     fake: FakeCoda, tmp_path: Path
 ) -> None:
     catalog = discover(fake, tmp_path)
-    expected = base_tables(fake)
+    expected = tabletruth.base_tables(fake.workspace)
     assert table_stream_names(catalog) == set(expected)
     assert {"docs", "tables", "rows", "failures"} <= {e["stream"] for e in catalog["streams"]}
     for entry in catalog["streams"]:
@@ -76,7 +66,8 @@ def test_views_are_streams_only_on_request(fake: FakeCoda, tmp_path: Path) -> No
     ids = {root_metadata(e).get("coda-table-id") for e in catalog["streams"]}
     assert views
     assert {v.id for v in views} <= ids
-    assert len(table_stream_names(catalog)) == len(base_tables(fake)) + len(views)
+    base = tabletruth.base_tables(fake.workspace)
+    assert len(table_stream_names(catalog)) == len(base) + len(views)
 
 
 def test_a_selected_table_alone_is_read_and_every_cell_is_its_typed_truth(

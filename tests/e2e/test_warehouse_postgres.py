@@ -42,15 +42,6 @@ def fake(start_module_fake: StartFake) -> FakeCoda:
     return start_module_fake(build_typed_workspace(), token=TOKEN, page_clamp=7)
 
 
-def base_tables(fake: FakeCoda) -> dict[str, tuple[t.Any, t.Any]]:
-    ws = fake.workspace
-    return {
-        tabletruth.stream_name_of(ws, doc, tb): (doc, tb)
-        for doc, tb in ws.iter_tables()
-        if tb.table_type == "table"
-    }
-
-
 def test_a_pipe_loads_one_typed_table_per_coda_table_equal_to_the_truth(
     pg: pgserver.PgServer,  # noqa: F811 - the imported fixture
     fake: FakeCoda,
@@ -67,7 +58,7 @@ def test_a_pipe_loads_one_typed_table_per_coda_table_equal_to_the_truth(
         tmp_path,
         TOKEN,
     )
-    expected = base_tables(fake)
+    expected = tabletruth.base_tables(fake.workspace)
     loaded = query(
         pg, "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", schema
     )
