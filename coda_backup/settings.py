@@ -66,9 +66,14 @@ def tap_config(args: argparse.Namespace, token_file: Path | None) -> dict[str, t
 
 def target_config(args: argparse.Namespace, output: Path, run_id: str) -> dict[str, t.Any]:
     """target-files' config: the output folder, this run's name (chosen by coda-backup
-    under the writer lock), private run folders, and with --verify-carried a full sha256
-    check of every file carried forward from `latest`."""
-    config: dict[str, t.Any] = {"output_dir": str(output), "private": True, "run_id": run_id}
+    under the writer lock), private run folders, our pid (see `parent_pid`), and with
+    --verify-carried a full sha256 check of every file carried forward from `latest`."""
+    config: dict[str, t.Any] = {
+        "output_dir": str(output),
+        "private": True,
+        "run_id": run_id,
+        "parent_pid": os.getpid(),  # an orphaned target (we were killed) promotes nothing
+    }
     if args.verify_carried:
         config["verify_carried"] = True
     if args.rows_json:

@@ -9,6 +9,7 @@ they were, writes no state and exits non-zero with one line saying why.
 from __future__ import annotations
 
 import logging
+import os
 import typing as t
 from pathlib import Path
 
@@ -94,6 +95,8 @@ class Run:
         #: files of latest that failed the carry check (their bookmarks are dropped)
         self.damaged: list[dict[str, t.Any]] = []
         self.rows_json = bool(config.get("rows_json", False))
+        parent = config.get("parent_pid")
+        self.parent_pid = int(parent) if parent else None
         self.staging = Staging(self.folder.staging_dir, self.perms, rows_json=self.rows_json)
         _current = self
         logger.info(
@@ -139,6 +142,10 @@ class Run:
             tree, built, started_at=iso(self.started_at), finished_at=iso(utc_now())
         )
         self.damaged = summary["damaged_carried"]
+        if self.parent_pid is not None and os.getppid() != self.parent_pid:
+            # Checked last, just before the rename: the run must still be wanted.
+            msg = f"its parent process {self.parent_pid} is gone (killed?)"
+            raise RunNotPromotedError(msg)
         final = self.folder.promote()
         _log_summary(self.folder.run_id, final, summary)
         return summary

@@ -128,6 +128,13 @@ SETTINGS = th.PropertiesList(
         "tap finished: a STATE after its closing `failures` stream (set false if you "
         "deselect it).",
     ),
+    th.Property(
+        "parent_pid",
+        th.IntegerType,
+        description="Promote the run only while this process is target-files' parent "
+        "(coda-backup sets it: if coda-backup is killed, its orphaned target must not "
+        "promote a run coda-backup never approved).",
+    ),
 )
 
 

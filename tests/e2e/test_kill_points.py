@@ -1,9 +1,12 @@
-"""SIGKILL at seeded moments (issue #12): coda-backup and its children killed outright (the
-whole process group, as an OOM killer or a power cut would), in full and incremental runs.
+"""SIGKILL at seeded moments (issue #12), in full and incremental runs: coda-backup and its
+children killed outright (target first, as a power cut would), or every second moment
+coda-backup alone (as an OOM killer would): its tap and target run in sessions of their own
+and outlive it, and must not promote a run it never approved.
 
-After every kill: `latest`, if there is one, names a complete run, and every promoted run
-folder equals the fake's ground truth. One moment in five then starts a second run on the
-same output: it succeeds, and no temporary file of the killed run survives it.
+After every kill, once no process of the run is left: `latest`, if there is one, names a
+complete run, and every promoted run folder equals the fake's ground truth. One moment in
+five then starts a second run on the same output: it succeeds, and no temporary file of the
+killed run survives it.
 
 `CODA_KILL_MOMENTS` sets how many moments (default 10, in `make test`; `make test-kill`
 runs 100).
@@ -24,6 +27,7 @@ import pytest
 
 from fakecoda import FakeCoda, build_demo_workspace
 from tests.e2e.backup_cli import clean_env, console_script, run_coda_backup
+from tests.e2e.procs import children_of, zombie
 from tests.e2e.tree import listed_docs
 from tests.e2e.truth import Tree, check_run
 from tests.fakes import StartFake
@@ -57,9 +61,12 @@ def baseline(start_module_fake: StartFake, tmp_path_factory: pytest.TempPathFact
     return Baseline(fake, tmp_path_factory.mktemp("baseline"))
 
 
-def kill_at(output: Path, fake: FakeCoda, incremental: bool, point: int, total: int) -> None:
+def kill_at(
+    output: Path, fake: FakeCoda, incremental: bool, point: int, total: int, *, alone: bool
+) -> None:
     """Start coda-backup; after `point` API requests (past `total`: that many 5 ms steps
-    after the last one, while the run assembles and promotes) kill its process group."""
+    after the last one, while the run assembles and promotes) kill its process group and,
+    unless `alone`, its children first; then wait until none of them is left."""
     fake.reset_log()
     args = [console_script("coda-backup"), "--output", str(output), "--api-url", fake.url]
     proc = subprocess.Popen(
@@ -75,10 +82,17 @@ def kill_at(output: Path, fake: FakeCoda, incremental: bool, point: int, total: 
         time.sleep(0.001)
     if point > total:
         time.sleep((point - total) * 0.005)
+    children = children_of(proc.pid)
+    if not alone:
+        for pid in sorted(children, key=lambda p: "target-files" not in children[p]):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):  # else the run was over
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    time.sleep(0.05)  # its children die with the group; let the kernel reap them
+    while any(Path(f"/proc/{pid}").exists() and not zombie(pid) for pid in children):
+        assert time.monotonic() < deadline, children  # an orphan that never ends
+        time.sleep(0.01)
 
 
 def promoted_runs(output: Path) -> list[Path]:
@@ -115,7 +129,7 @@ def test_sigkill_at_a_seeded_moment(
         shutil.copytree(baseline.output, output, symlinks=True)
     total = baseline.incremental_requests if incremental else baseline.full_requests
     point = random.Random(f"kill/{seed}").randint(0, total + 40)
-    kill_at(output, fake, incremental, point, total)
+    kill_at(output, fake, incremental, point, total, alone=seed % 4 >= 2)
     check_after_kill(output, fake)
     if not second:
         return

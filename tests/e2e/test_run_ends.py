@@ -25,6 +25,7 @@ import pytest
 
 from fakecoda import FakeCoda, Fault, build_demo_workspace
 from tests.e2e.backup_cli import clean_env, console_script, run_coda_backup
+from tests.e2e.procs import children_of
 from tests.e2e.tree import listed_docs
 from tests.e2e.truth import Tree, check_run
 from tests.fakes import StartFake
@@ -50,10 +51,12 @@ def tap_lines(fake: FakeCoda, tmp_path_factory: pytest.TempPathFactory) -> list[
     return done.stdout.splitlines(keepends=True)
 
 
-def feed_target(output: Path, work: Path, lines: list[str]) -> subprocess.CompletedProcess[str]:
+def feed_target(
+    output: Path, work: Path, lines: list[str], **settings: object
+) -> subprocess.CompletedProcess[str]:
     work.mkdir(parents=True, exist_ok=True)
     config = work / "target.json"
-    config.write_text(json.dumps({"output_dir": str(output)}), encoding="utf-8")
+    config.write_text(json.dumps({"output_dir": str(output), **settings}), encoding="utf-8")
     return subprocess.run(
         [script("target-files"), "--config", str(config)],
         input="".join(lines),
@@ -115,6 +118,24 @@ def test_a_cut_anywhere_leaves_latest_untouched_and_says_what_arrived(
             assert f"{keep} lines" in said[0], (label, said)
 
 
+def test_a_target_whose_parent_is_gone_promotes_nothing(
+    tap_lines: list[str], tmp_path: Path
+) -> None:
+    """coda-backup passes its pid (`parent_pid`): killed, it leaves an orphaned target that
+    may still read the tap's whole output, end marker included, but must not promote a run
+    coda-backup never approved (its empty-run guard had no say)."""
+    output = tmp_path / "backups"
+    gone = feed_target(output, tmp_path / "w1", tap_lines, parent_pid=os.getppid())
+    assert gone.returncode != 0
+    assert not (output / "latest.txt").exists()
+    assert [p.name for p in output.iterdir()] == []  # its partial folder is gone too
+    (said,) = [line for line in gone.stderr.splitlines() if "latest unchanged" in line]
+    assert f"parent process {os.getppid()} is gone" in said
+    ours = feed_target(output, tmp_path / "w2", tap_lines, parent_pid=os.getpid())
+    assert ours.returncode == 0, ours.stderr[-2000:]
+    assert (output / "latest.txt").is_file()
+
+
 def test_a_run_promoted_then_its_target_killed_is_not_nothing_written(
     start_fake: StartFake, tmp_path: Path
 ) -> None:
@@ -125,6 +146,7 @@ def test_a_run_promoted_then_its_target_killed_is_not_nothing_written(
     output = tmp_path / "backups"
     first = run_coda_backup(output=output, fake=fake, token=TOKEN)
     assert first.returncode == 0, first.stderr
+    assert first.latest
     proc = subprocess.Popen(
         [console_script("coda-backup"), "--output", str(output), "--api-url", fake.url],
         env=clean_env(CODA_API_TOKEN=TOKEN),
@@ -134,7 +156,7 @@ def test_a_run_promoted_then_its_target_killed_is_not_nothing_written(
     )
     while proc.poll() is None:
         if (output / "latest.txt").read_text(encoding="utf-8").strip() != first.latest:
-            for pid in children_named(proc.pid, "target-files"):
+            for pid in (p for p, cmd in children_of(proc.pid).items() if "target-files" in cmd):
                 os.kill(pid, signal.SIGKILL)
             break
         time.sleep(0.001)
@@ -144,21 +166,6 @@ def test_a_run_promoted_then_its_target_killed_is_not_nothing_written(
     if lost:  # state.json still belongs to the run that made its bookmarks
         state = json.loads((output / "state.json").read_text(encoding="utf-8"))
         assert state["run_id"] == first.latest
-
-
-def children_named(pid: int, name: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == pid and name in cmdline:
-            found.append(int(entry.name))
-    return found
 
 
 def test_a_sigkilled_backup_leaves_its_work_folder_for_the_next_run_only(
@@ -177,7 +184,7 @@ def test_a_sigkilled_backup_leaves_its_work_folder_for_the_next_run_only(
     while not list(output.glob(".coda-backup-work-*/tap.json")):
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.01)
-    children = children_named(proc.pid, "")
+    children = list(children_of(proc.pid))
     proc.kill()
     proc.wait()
     for pid in children:  # what a SIGKILL of a whole process group would do
