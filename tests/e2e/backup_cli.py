@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -48,11 +48,12 @@ class Result:
     stdout: str
     stderr: str
     output: Path
+    #: what latest.txt named when the command ended (read once: a later run moves it)
+    latest: str | None = field(init=False)
 
-    @property
-    def latest(self) -> str | None:
+    def __post_init__(self) -> None:
         path = self.output / "latest.txt"
-        return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+        self.latest = path.read_text(encoding="utf-8").strip() if path.is_file() else None
 
     @property
     def run_dir(self) -> Path:
