@@ -20,6 +20,8 @@ EXPORTABLE_CONTENT_TYPE = "canvas"
 UNEXPORTABLE_PAGE = "unexportable_page"
 OVER_API_SIZE_LIMIT = "over_api_size_limit"
 NO_SHARING_RIGHTS = "no_sharing_rights"  # a doc shared with you: Coda hides its ACL
+#: A `warning` (backed up, but not as one would expect): an export whose bytes are not UTF-8.
+NOT_UTF8 = "not_utf8"
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ FAILURE = open_schema(
     # The key: a digest of what failed (kind, object_type, doc_id, object_id, format).
     th.Property("id", STR, required=True),
     # "skip": Coda can never serve the object (`reason` says why); "failure": it broke.
-    th.Property("kind", STR, required=True, allowed_values=["failure", "skip"]),
+    th.Property("kind", STR, required=True, allowed_values=["failure", "skip", "warning"]),
     th.Property("reason", STR),  # unexportable_page / over_api_size_limit; null for failures
     th.Property("object_type", STR, required=True),
     th.Property("doc_id", STR),

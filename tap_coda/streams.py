@@ -358,6 +358,14 @@ class PageContentsStream(ChildStream):
         except OBJECT_ERRORS as exc:
             self.fail(context, exc, **self._failure_fields(context))
             return
+        if isinstance(content, bytes):  # saved all the same: a warning, not a failure
+            self.ledger.record_failure(
+                kind="warning",
+                reason=decisions.NOT_UTF8,
+                doc_id=doc_id,
+                **self._failure_fields(context),
+                error=f"the export is not UTF-8: its {len(content)} bytes are kept as served",
+            )
         yield self._record(context, content)
 
     @staticmethod

@@ -40,6 +40,7 @@ class Assembly:
     tap_failures: list[dict[str, t.Any]]
     own_failures: list[dict[str, t.Any]] = field(default_factory=list)
     skips: list[dict[str, t.Any]] = field(default_factory=list)
+    warnings: list[dict[str, t.Any]] = field(default_factory=list)
     docs_found: int = 0
 
     @property
@@ -68,8 +69,11 @@ def build(tree: Tree) -> Assembly:
     return Assembly(
         docs=outs,
         others=_others(tree),
-        tap_failures=[f for f in tap_records if not outcomes.is_skip(f)],
+        tap_failures=[
+            f for f in tap_records if not (outcomes.is_skip(f) or outcomes.is_warning(f))
+        ],
         skips=[f for f in tap_records if outcomes.is_skip(f)],
+        warnings=[f for f in tap_records if outcomes.is_warning(f)],
         own_failures=invalid + outcomes.own_failures(outs),
         docs_found=len(listed_ids | tree.failed.docs),
     )

@@ -46,11 +46,17 @@ def is_skip(record: t.Mapping[str, t.Any]) -> bool:
     return record.get("kind") == "skip"
 
 
+def is_warning(record: t.Mapping[str, t.Any]) -> bool:
+    """A `failures` record with `kind: warning`: the object is backed up, with a remark
+    (an export kept as served because it is not UTF-8). Neither a failure nor a skip."""
+    return record.get("kind") == "warning"
+
+
 def index_failures(failures: t.Iterable[t.Mapping[str, t.Any]]) -> FailureIndex:
     """Failures and skips both mean "not backed up this run": earlier copies are kept.
     An object is `skipped` only when nothing but skips names it."""
     index = FailureIndex()
-    records = list(failures)
+    records = [f for f in failures if not is_warning(f)]
     for f in records:
         _index_one(index, f)
     failed = FailureIndex()

@@ -35,6 +35,7 @@ def manifest(
         "other_streams": assembly.others,
         "failures": assembly.failures,
         "skips": assembly.skips,
+        "warnings": assembly.warnings,
     }
 
 
@@ -62,6 +63,7 @@ def summary(
         "failures": assembly.failures,
         "skipped": len(assembly.skips),
         "skips": assembly.skips,
+        "warnings": assembly.warnings,
         "damaged_carried": outcomes.damaged_carried(assembly.docs),
     }
 
@@ -75,7 +77,7 @@ def write(
 ) -> dict[str, t.Any]:
     """Write index.html and its views, summary.json, then manifest.json (which lists
     both in `files`), then make every file of the run read-only; return the summary."""
-    for f in assembly.own_failures:
+    for f in [*assembly.own_failures, *assembly.warnings]:
         logger.warning("%s %s: %s", f["object_type"], f["object_id"] or f["doc_id"], f["error"])
     previous_run = tree.prev.run_id if tree.prev else None
     counts = summary(

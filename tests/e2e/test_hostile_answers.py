@@ -137,6 +137,16 @@ def test_an_export_that_is_not_utf8_is_kept_as_served_with_a_warning(
     served = mangler.NOT_UTF8 + export_content(fake.workspace, doc, page, "markdown").encode()
     failed_with(tree, target, served={page.id: served})
     assert f"Page {page.id} export (markdown) is not UTF-8: kept as served" in result.tap_stderr
+    # The run says so too, as a warning: neither a failure nor a skip of the page.
+    summary = tree.summary
+    assert summary["status"] == "complete"
+    (warning,) = summary["warnings"]
+    assert (warning["kind"], warning["reason"]) == ("warning", "not_utf8")
+    assert (warning["object_type"], warning["object_id"]) == ("page_content", page.id)
+    assert f"its {len(served)} bytes are kept as served" in warning["error"]
+    manifest = tree.json(tree.run / "manifest.json")
+    assert manifest["warnings"] == summary["warnings"]
+    assert not any(f["object_id"] == page.id for f in summary["failures"] + summary["skips"])
 
 
 LINKS = [
