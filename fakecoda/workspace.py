@@ -539,6 +539,25 @@ class Workspace:
             self._bump(doc, base, self.clock.tick())
             return column
 
+    def delete_column(self, doc_id: str, table_id: str, column_id: str) -> None:
+        """The column leaves the listing (its views' too) and every row's values; as for
+        `add_column`, row versions do not move, so sync tokens stay valid and deltas omit
+        the rows. Coda cannot delete a table's display column."""
+        with self.lock:
+            doc = self.doc(doc_id)
+            base = self.base_of(doc, self.table(doc_id, table_id))
+            if column_id == base.display_column_id:
+                raise ValueError(f"{column_id} is the display column of {base.id}")
+            column = next((c for c in base.columns if c.id == column_id), None)
+            if column is None:
+                raise KeyError(column_id)
+            base.columns.remove(column)  # views share this list object
+            for row in base.rows:
+                row.values.pop(column_id, None)
+            for table in [base, *self.views_of(doc, base)]:
+                table.sorts = [s for s in table.sorts if s[0] != column_id]
+            self._bump(doc, base, self.clock.tick())
+
     def add_table(
         self,
         doc_id: str,

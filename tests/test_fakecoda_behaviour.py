@@ -529,6 +529,36 @@ def test_mutations_move_the_right_timestamps(fake_coda: FakeCoda, api: requests.
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
 
 
+def test_a_deleted_column_leaves_listings_and_rows(
+    fake_coda: FakeCoda, api: requests.Session
+) -> None:
+    ws = fake_coda.workspace
+    doc, tasks = ws.tagged("table.tasks")
+    view = ws.tagged("view.open_tasks")[1]
+    url = rows_url(fake_coda, "table.tasks")
+    gone = next(c for c in tasks.columns if c.name == "Notes")
+    before, token = _sync(api, url)
+    table_before = api.get(f"{fake_coda.url}/docs/{doc.id}/tables/{tasks.id}").json()
+
+    ws.delete_column(doc.id, tasks.id, gone.id)
+    for tag, table in (("table.tasks", tasks), ("view.open_tasks", view)):
+        listed = items(api, f"{fake_coda.url}/docs/{doc.id}/tables/{table.id}/columns")
+        assert gone.id not in {c["id"] for c in listed}
+        assert [c["id"] for c in listed] == [c.id for c in tasks.columns]
+        rows = items(api, rows_url(fake_coda, tag))
+        assert rows and all(gone.id not in r["values"] for r in rows)
+    table_after = api.get(f"{fake_coda.url}/docs/{doc.id}/tables/{tasks.id}").json()
+    assert table_after["updatedAt"] > table_before["updatedAt"]
+    assert table_after["rowCount"] == table_before["rowCount"]
+    # Row versions stay: the old token still answers, with no rows (as after add_column).
+    assert _sync(api, url, token)[0] == []
+    assert _sync(api, url)[0] == before
+    with pytest.raises(ValueError, match="display column"):
+        ws.delete_column(doc.id, tasks.id, tasks.display_column_id)
+    with pytest.raises(KeyError):
+        ws.delete_column(doc.id, tasks.id, gone.id)
+
+
 # ---- doc version header and faults ------------------------------------------------------------
 
 
