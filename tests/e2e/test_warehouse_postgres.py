@@ -7,6 +7,8 @@ Every expectation comes from the fake's workspace (tests/e2e/tabletruth.py).
 
 from __future__ import annotations
 
+import json
+import subprocess
 import typing as t
 from collections import Counter
 from pathlib import Path
@@ -21,6 +23,7 @@ from tests.e2e import tabletruth
 from tests.e2e.tablestreams_run import TOKEN, discover, select, sync_args, table_stream_names
 from tests.e2e.warehouse import pg, pipe, query, table_rows, target_bin  # noqa: F401 - pg: fixture
 from tests.fakes import StartFake
+from tests.helpers import SingerOutput, child_env
 
 if t.TYPE_CHECKING:
     from tests import pgserver
@@ -89,3 +92,39 @@ def test_a_pipe_loads_one_typed_table_per_coda_table_equal_to_the_truth(
     status = next(c.id for c in tasks.columns if c.name == "Status")
     truth = Counter(row.values.get(status) or None for row in ws.rows_of(doc, tasks))
     assert {r["Status"]: r["n"] for r in by_status} == dict(truth)
+
+
+def test_a_column_deleted_in_coda_stops_being_sent_and_the_load_goes_on(
+    pg: pgserver.PgServer,  # noqa: F811 - the imported fixture
+    start_fake: StartFake,
+    tmp_path: Path,
+) -> None:
+    ws = build_typed_workspace(rows=12)
+    fake = start_fake(ws, token=TOKEN, page_clamp=7)
+    doc, tasks = ws.tagged("typed.tasks")
+    name = tabletruth.stream_name_of(ws, doc, tasks)
+    target, schema = target_bin("postgres", "target-postgres"), "coda_dropped"
+    config = pg.target_config(default_target_schema=schema)
+    done, _ = pipe(sync_args(fake, tmp_path, select(discover(fake, tmp_path), {name}.__contains__)),
+                   target, config, tmp_path, TOKEN)  # fmt: skip
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    estimate = next(c for c in tasks.columns if c.name == "Estimate")
+    before = {r["_row_id"]: r["Estimate"] for r in table_rows(pg, schema, name)}
+    assert any(v is not None for v in before.values())
+
+    ws.delete_column(doc.id, tasks.id, estimate.id)
+    added = ws.add_row(doc.id, tasks.id, {"Task": "Added after the deletion"})
+    args = sync_args(fake, tmp_path, select(discover(fake, tmp_path), {name}.__contains__), state)
+    out = subprocess.run(args, capture_output=True, text=True, env=child_env(TOKEN), check=True)
+    sent = SingerOutput.parse(out.stdout)
+    schemas = [m["schema"] for m in sent.messages if m["type"] == "SCHEMA" and m["stream"] == name]
+    assert schemas and all("Estimate" not in s["properties"] for s in schemas)
+    assert "Task" in schemas[0]["properties"]
+    assert sent.of(name) and all("Estimate" not in r for r in sent.of(name))
+    tabletruth.assert_table_matches(ws, doc, tasks, sent.of(name))
+
+    pipe(args, target, config, tmp_path, TOKEN)
+    loaded = {r["_row_id"]: r for r in table_rows(pg, schema, name)}
+    tabletruth.assert_table_matches(ws, doc, tasks, loaded.values())
+    assert loaded[added.id]["Estimate"] is None  # the old column stays; new rows leave it NULL
+    assert {i: loaded[i]["Estimate"] for i in before} == before  # older rows keep their last value
