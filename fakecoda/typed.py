@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from fakecoda.assetdocs import add_asset_doc
 from fakecoda.builders import ME, PEOPLE, TEXT, _workspace, fmt, ref, select
 from fakecoda.workspace import Workspace
 
@@ -19,9 +20,9 @@ STATUSES = ("To Do", "In Progress", "Done", "Blocked")
 TAGS = ("Frontend", "Backend", "Docs", "Design")
 
 
-def build_typed_workspace(seed: int = 0, rows: int = 60) -> Workspace:
+def build_typed_workspace(seed: int = 0, rows: int = 60, *, assets: bool = False) -> Workspace:
     """Two docs: `Warehouse Hub` (People, Tasks, a view of Tasks, an empty table) and
-    `Sales 2026` (Deals)."""
+    `Sales 2026` (Deals); with `assets`, also fakecoda.assetdocs' doc of images and files."""
     ws, b = _workspace(seed, ("ws-AcmeCorp1", "Acme Corp"))
     ws.people = {name: email for name, email, _ in PEOPLE}
     rng = b.rng
@@ -78,6 +79,8 @@ def build_typed_workspace(seed: int = 0, rows: int = 60) -> Workspace:
         [{"Deal": f"Deal {i}", "Amount": f"€{1000 * (i + 1):,}"} for i in range(7)],
         tag="typed.deals",
     )
+    if assets:
+        add_asset_doc(b, large_bytes=300_000)
     return b.finish()
 
 

@@ -57,6 +57,8 @@ class _NamedItemsStream(ChildStream):
             details = list(pool.map(lambda ref: self._detail(context, ref), refs))
         for item in details:
             if item is not None:
+                if "value" in item:
+                    item["value"] = schemas.json_text(item["value"])
                 yield {**item, "doc_id": doc_id}
 
     def _detail(self, context: Context, ref: dict[str, t.Any]) -> dict[str, t.Any] | None:

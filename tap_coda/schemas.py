@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing as t
 
+import simplejson
 from singer_sdk import typing as th
 
 STR = th.StringType
@@ -162,8 +163,22 @@ FAILURE = open_schema(
     th.Property("attempts", th.IntegerType),
 )
 
-#: Coda's `Value`: a string, number or boolean, or a (nested) list of them.
-VALUE = th.CustomType({"type": ["string", "number", "boolean", "array", "null"]})
+#: Coda's `Value` (a string, number or boolean, or a (nested) list of them) as its JSON
+#: text. singer-sdk's flattening turns any union holding `array` into a string column and
+#: then refuses numbers and booleans (0.54.9 `_flatten_schema`); a string of JSON loads
+#: everywhere and keeps the value exact (`value::jsonb`). target-files decodes it again.
+JSON_MEDIA_TYPE = "application/json"
+VALUE = th.CustomType({"type": ["string", "null"], "contentMediaType": JSON_MEDIA_TYPE})
+
+
+def json_text(value: t.Any) -> str | None:
+    """A `VALUE` property's text: compact JSON, unicode kept, a Decimal as the digits Coda
+    sent; null stays null."""
+    if value is None:
+        return None
+    text: str = simplejson.dumps(value, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
+    return text
+
 
 # A named formula or a control as `GET …/formulas/{id}` / `…/controls/{id}` serve it.
 FORMULA = open_schema(

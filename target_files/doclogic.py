@@ -9,7 +9,9 @@ written as the tree's JSON files at the end (DESIGN.md "Where the backup goes ne
                  sharing.json      {"settings": acl/settings, "metadata": acl/metadata}
 ```
 
-Objects are kept as served (unknown fields too); only the tap's `doc_id` is dropped. A file
+Objects are kept as served (unknown fields too); only the tap's `doc_id` is dropped, and a
+property the schema declares as JSON text (`contentMediaType: application/json`, tap-coda's
+formula and control `value`) is decoded back to the value Coda served. A file
 is written only for a stream the input announced, and not for a doc whose listing of it
 failed or was skipped (a shared doc's ACL): a partial list would pass for a whole one.
 These are read on every run (values change without any `updatedAt`), so nothing is carried.
@@ -17,6 +19,7 @@ These are read on every run (values change without any `updatedAt`), so nothing 
 
 from __future__ import annotations
 
+import contextlib
 import typing as t
 from pathlib import Path
 
@@ -32,6 +35,7 @@ LIST_FILES = {
     "controls": "controls.json",
     "permissions": "permissions.json",
 }
+JSON_MEDIA_TYPE = "application/json"
 SHARING_FILE = "sharing.json"
 FOLDERS_FILE = "folders.json"
 #: `failures` object types that mean a doc's list (or its sharing) is not whole
@@ -41,6 +45,27 @@ LISTING_FAILURES = {
     "permissions": ("permissions",),
     "sharing": ("sharing settings", "sharing metadata"),
 }
+
+
+def json_text_properties(schema: t.Mapping[str, t.Any]) -> frozenset[str]:
+    """The properties `schema` declares as strings holding JSON."""
+    properties = schema.get("properties") or {}
+    return frozenset(
+        name
+        for name, spec in properties.items()
+        if isinstance(spec, dict) and spec.get("contentMediaType") == JSON_MEDIA_TYPE
+    )
+
+
+def decode_json_text(record: dict[str, t.Any], names: frozenset[str]) -> dict[str, t.Any]:
+    """`record` with those properties' JSON text decoded in place (key order kept); text
+    that is not JSON stays as it came: nothing is lost."""
+    for name in names & record.keys():
+        text = record[name]
+        if isinstance(text, str):
+            with contextlib.suppress(jsonio.DecodeError):
+                record[name] = jsonio.loads(text)
+    return record
 
 
 class LogicStage:

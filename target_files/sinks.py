@@ -29,7 +29,7 @@ from singer_sdk.helpers._batch import BatchFileFormat, StorageTarget
 from singer_sdk.sinks import RecordSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
-from target_files import jsonio
+from target_files import doclogic, jsonio
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding
@@ -197,8 +197,12 @@ class FailuresSink(FilesSink):
 class DocLogicSink(FilesSink):
     """`formulas`, `controls`, `permissions`: objects of a doc (target_files.doclogic)."""
 
+    @cached_property
+    def _json_text(self) -> frozenset[str]:
+        return doclogic.json_text_properties(self.schema)
+
     def handle(self, record: dict[str, t.Any]) -> None:
-        self.staging.logic.add(self.stream_name, record)
+        self.staging.logic.add(self.stream_name, doclogic.decode_json_text(record, self._json_text))
 
 
 class SharingSink(FilesSink):

@@ -27,21 +27,7 @@ SUITE = SuiteConfig(max_records_limit=40, ignore_no_records_for_streams=["assets
 _SuiteBase = get_tap_test_class(TapCoda, config=CONFIG, suite_config=SUITE)
 
 
-#: singer-sdk's attribute tests hold a union type to each of its members: a formula's or
-#: control's `value` (Coda's `Value`: a string, number, boolean or list) is declared as the
-#: union, and is a number only sometimes.
-UNION_TYPED = {
-    "test_tap_stream_attribute_is_numeric[formulas.value]",
-    "test_tap_stream_attribute_is_numeric[controls.value]",
-}
-
-
 class TestTapCoda(_SuiteBase):  # type: ignore[misc, valid-type]
-    @pytest.fixture(autouse=True)
-    def _not_for_union_types(self, request: pytest.FixtureRequest) -> None:
-        if request.node.name in UNION_TYPED:
-            pytest.skip("a union-typed `value` is a number only sometimes")
-
     @pytest.fixture(scope="class")
     @classmethod
     def runner(cls, start_module_fake: StartFake) -> TapTestRunner:
