@@ -38,13 +38,19 @@ class RowBatchingWriter(MsgSpecWriter):
 
     def send(self) -> None:
         """Write what is held to stdout (resolved now: tests redirect it) and flush."""
-        out, data = sys.stdout.buffer, bytes(self._held)
-        self._held.clear()
-        while data:  # an unbuffered stdout may take part of a large write
-            written = out.write(data)
-            if not written:
-                raise BlockingIOError("stdout took no bytes")
-            data = data[written:]
+        out = sys.stdout.buffer
+        # Written through a view, never copied: a large record would otherwise be held
+        # twice more (a bytes copy, then a slice per partial write).
+        try:
+            with memoryview(self._held) as data:
+                start = 0
+                while start < len(data):  # an unbuffered stdout may take part of a write
+                    written = out.write(data[start:])
+                    if not written:
+                        raise BlockingIOError("stdout took no bytes")
+                    start += written
+        finally:
+            self._held.clear()
         out.flush()
 
     def _send_quietly(self) -> None:
