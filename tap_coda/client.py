@@ -2,9 +2,10 @@
 
 This is the one room for HTTP and rate limits. Every request of the tap, listed or ad hoc
 (export start, export polls, `getTable`), goes through `CodaStream.call`/`request_records`,
-so it is paced by the run's `RateLimits` (pacing.py), retried by singer-sdk's backoff decorator
-and classified by `validate_response`. Blob downloads are the one exception: they go to a
-signed URL on another host and must never carry the token (see `download_blob`).
+so it is checked and paced by the run's `RateLimits` (sending.py, pacing.py), retried by
+singer-sdk's backoff decorator and classified by `validate_response` (answers.py). Blob
+downloads are the one exception: they go to a signed URL on another host and must never carry
+the token (see `download_blob`).
 """
 
 from __future__ import annotations
@@ -12,25 +13,27 @@ from __future__ import annotations
 import threading
 import typing as t
 from functools import cached_property
-from http import HTTPStatus
 
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.authenticators import BearerTokenAuthenticator
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.pagination import JSONPathPaginator
 
 from tap_coda import egress
+from tap_coda.answers import RETRY_STATUSES, check_answer, retry_reason
+from tap_coda.answers import CodaAuthError as CodaAuthError  # noqa: PLC0414 - its old home
+from tap_coda.answers import CodaClientError as CodaClientError  # noqa: PLC0414 - its old home
+from tap_coda.answers import StaleDocError as StaleDocError  # noqa: PLC0414 - its old home
 from tap_coda.bodies import keep_body, read_capped
 from tap_coda.download import Limits, fetch_checked
 from tap_coda.errors import CodaRequestError as CodaRequestError  # noqa: PLC0414 - its old home
 from tap_coda.pacing import rate_class_of as rate_class_of  # noqa: PLC0414 - its old home
-from tap_coda.reach import CodaUnreachableError, send_while_reachable
-from tap_coda.redaction import redact, register_secret
-from tap_coda.responses import error_message, parse_json_or_retry, retry_wait
+from tap_coda.redaction import register_secret
+from tap_coda.responses import error_message, retry_wait
 from tap_coda.responses import json_body as json_body  # noqa: PLC0414 - tap_coda.export's import
 from tap_coda.responses import retry_after_seconds as retry_after_seconds  # noqa: PLC0414
+from tap_coda.sending import guarded
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -39,22 +42,6 @@ if t.TYPE_CHECKING:
 
     from tap_coda.ledger import RunLedger
     from tap_coda.services import Services
-
-
-class CodaAuthError(Exception):
-    """The token is missing, invalid or revoked: nothing can be backed up."""
-
-
-class CodaClientError(FatalAPIError):
-    """A 4xx that retrying cannot fix (403, 404, 410, a refused sync token…)."""
-
-    def __init__(self, message: str, response: requests.Response | None = None) -> None:
-        super().__init__(message)
-        self.response = response
-
-
-class StaleDocError(RetriableAPIError):
-    """`X-Coda-Doc-Version: latest` was refused: the doc's snapshot is behind (retried)."""
 
 
 def table_path(doc_id: str, table_id: str) -> str:
@@ -94,7 +81,7 @@ class CodaStream(RESTStream[str]):
     records_jsonpath = ITEMS
     #: Coda's list endpoints clamp `limit` silently; ask for a lot and follow tokens.
     page_size: int | None = 500
-    extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS,)
+    extra_retry_statuses = RETRY_STATUSES
     #: An API answer is never followed elsewhere: the token goes to `api_url` only.
     allow_redirects = False
 
@@ -190,70 +177,26 @@ class CodaStream(RESTStream[str]):
         return value  # jitter is already in `wait_for`; Retry-After is waited as asked
 
     def backoff_handler(self, details: t.Mapping[str, t.Any]) -> None:
-        exc = details.get("exception")
-        response = getattr(exc, "response", None)
-        reason = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
-        if response is not None and response.ok:  # a 2xx whose body was bad: say how
-            reason = redact(str(exc))
         self.logger.warning(
             "Retrying %s in %.1f s (attempt %d): %s",
             self.name,
             details.get("wait", 0.0),
             details.get("tries", 0),
-            reason,
+            retry_reason(details.get("exception")),
         )
 
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        """singer-sdk's retries around `func`; each try paced by its Coda rate class."""
-
-        def send(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
-            if not egress.within_base(prepared.url or "", self.url_base):
-                msg = f"refused to send the token outside api_url: {prepared.url!r}"
-                raise CodaRequestError(msg)
-            self.services.rate_limits.acquire(
-                rate_class_of(prepared.method or "GET", prepared.url or "")
-            )
-            try:
-                return send_while_reachable(
-                    lambda: func(prepared, context),
-                    url=prepared.url or self.url_base,
-                    reached=lambda: self.services.api_reached,
-                    logger=self.logger,
-                )
-            except (CodaAuthError, CodaUnreachableError):
-                raise
-            except Exception as exc:
-                if redact(str(exc)) == str(exc):
-                    raise
-                # The token itself is in the error (e.g. a header http.client refuses): no
-                # request can ever succeed with it, and the message must not show it.
-                msg = f"the API token cannot be sent ({type(exc).__name__}: {redact(str(exc))})"
-                raise CodaAuthError(msg) from None
-
+        """singer-sdk's retries around `func`; each try checked and paced (sending.py)."""
+        send = guarded(func, services=self.services, url_base=self.url_base, logger=self.logger)
         return super().request_decorator(send)
 
     def validate_response(self, response: requests.Response) -> None:
         self.services.api_reached = True  # an answer, whatever it says
-        status = response.status_code
-        if status == HTTPStatus.UNAUTHORIZED:
-            msg = (
-                "Coda rejected the API token (401 Unauthorized): "
-                "check CODA_API_TOKEN or --token-file"
-            )
-            raise CodaAuthError(msg)
-        if status == HTTPStatus.BAD_REQUEST and self.settings.strict_latest:
-            message = error_message(response)
-            if "not yet up to date" in message.lower():
-                raise StaleDocError(message, response)
-        if HTTPStatus.MULTIPLE_CHOICES <= status < HTTPStatus.BAD_REQUEST:
-            where = response.headers.get("Location", "nowhere")[:200]
-            msg = f"{status} redirect to {where} refused: the token goes only to api_url"
-            raise CodaClientError(msg, response)
-        if status in self.extra_retry_statuses or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            raise RetriableAPIError(error_message(response), response)
-        if status >= HTTPStatus.BAD_REQUEST:
-            raise CodaClientError(error_message(response), response)
-        parse_json_or_retry(response)
+        check_answer(
+            response,
+            strict_latest=self.settings.strict_latest,
+            retry_statuses=self.extra_retry_statuses,
+        )
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         body = json_body(response)

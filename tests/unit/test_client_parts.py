@@ -1,18 +1,21 @@
-"""Pure pieces of the tap's HTTP room: paging, `Retry-After`, the export state machine, and
-the pacing file's name and place. No server: responses are built by hand."""
+"""Pure pieces of the tap's HTTP room: paging, `Retry-After`, what an answer means, the export
+state machine, and the pacing file's name and place. No server: responses are built by hand."""
 
 from __future__ import annotations
 
 import email.utils
 import json
 import logging
+import re
 import time
 import typing as t
 
 import pytest
 import requests
+from singer_sdk.exceptions import RetriableAPIError
 
 from tap_coda import export
+from tap_coda.answers import CodaAuthError, StaleDocError, check_answer, retry_reason
 from tap_coda.client import (
     CodaClientError,
     CodaRequestError,
@@ -20,6 +23,7 @@ from tap_coda.client import (
     retry_after_seconds,
 )
 from tap_coda.pacing import RateLimits, build_rate_limits, default_pacing_dir, pacing_file
+from tap_coda.responses import json_body
 
 
 def response(
@@ -83,6 +87,58 @@ def test_retry_after_as_an_http_date_is_the_time_until_it() -> None:
 def test_no_or_unreadable_retry_after_is_none(headers: dict[str, str]) -> None:
     assert retry_after_seconds(response(429, headers=headers)) is None
     assert retry_after_seconds(None) is None
+
+
+# -- what an answer means (answers.check_answer) ----------------------------------------------
+
+STALE = {"message": "The doc is not yet up to date with the latest version"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "strict_latest", "raised"),
+    [
+        (response(401), False, CodaAuthError),
+        (response(400, STALE), True, StaleDocError),
+        (response(400, STALE), False, CodaClientError),
+        (
+            response(302, headers={"Location": "https://elsewhere.example/x"}),
+            False,
+            CodaClientError,
+        ),
+        (response(429), False, RetriableAPIError),
+        (response(503), False, RetriableAPIError),
+        (response(404), True, CodaClientError),
+        (response(200, b"<html>proxy</html>"), False, RetriableAPIError),
+        (response(200, b'{"items": ['), False, RetriableAPIError),
+    ],
+)
+def test_each_answer_fails_for_good_or_is_retried(
+    answer: requests.Response, strict_latest: bool, raised: type[Exception]
+) -> None:
+    with pytest.raises(raised) as caught:
+        check_answer(answer, strict_latest=strict_latest)
+    assert type(caught.value) is raised
+    assert retry_reason(caught.value) != ""
+
+
+def test_a_whole_json_answer_passes_and_is_parsed_once() -> None:
+    answer = response(200, {"items": [{"id": "d1"}]})
+    assert check_answer(answer, strict_latest=True) is None
+    assert json_body(answer) == {"items": [{"id": "d1"}]}
+    assert json_body(answer) is json_body(answer)  # kept, not parsed again
+
+
+def test_a_redirect_is_refused_and_the_retry_reason_says_what_came() -> None:
+    with pytest.raises(
+        CodaClientError, match=re.escape("redirect to https://elsewhere.example/x refused")
+    ):
+        check_answer(
+            response(307, headers={"Location": "https://elsewhere.example/x"}), strict_latest=False
+        )
+    assert retry_reason(RetriableAPIError("503", response(503))) == "HTTP 503"
+    assert retry_reason(ConnectionError("reset")) == "ConnectionError"
+    cut = RetriableAPIError("truncated JSON body (12 bytes) for /docs", response(200))
+    assert retry_reason(cut) == "truncated JSON body (12 bytes) for /docs"
 
 
 # -- the export state machine ------------------------------------------------------------------

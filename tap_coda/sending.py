@@ -1,0 +1,56 @@
+"""Around each try of an API request: where it may go, when it may go, and what its errors
+may say.
+
+`CodaStream.request_decorator` wraps every try (listed or ad hoc) in `guarded`, and
+singer-sdk's backoff wraps the result: each retry is checked and paced again.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from tap_coda import egress
+from tap_coda.answers import CodaAuthError
+from tap_coda.errors import CodaRequestError
+from tap_coda.pacing import rate_class_of
+from tap_coda.reach import CodaUnreachableError, send_while_reachable
+from tap_coda.redaction import redact
+
+if t.TYPE_CHECKING:
+    import logging
+
+    import requests
+    from singer_sdk.helpers.types import Context, RequestFunc
+
+    from tap_coda.services import Services
+
+
+def guarded(
+    func: RequestFunc, *, services: Services, url_base: str, logger: logging.Logger
+) -> RequestFunc:
+    """`func` (one try), sent only inside `url_base`, paced by its Coda rate class, given a
+    few quick tries while the API was never reached, and never raising the token."""
+
+    def send(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
+        if not egress.within_base(prepared.url or "", url_base):
+            msg = f"refused to send the token outside api_url: {prepared.url!r}"
+            raise CodaRequestError(msg)
+        services.rate_limits.acquire(rate_class_of(prepared.method or "GET", prepared.url or ""))
+        try:
+            return send_while_reachable(
+                lambda: func(prepared, context),
+                url=prepared.url or url_base,
+                reached=lambda: services.api_reached,
+                logger=logger,
+            )
+        except (CodaAuthError, CodaUnreachableError):
+            raise
+        except Exception as exc:
+            if redact(str(exc)) == str(exc):
+                raise
+            # The token itself is in the error (e.g. a header http.client refuses): no
+            # request can ever succeed with it, and the message must not show it.
+            msg = f"the API token cannot be sent ({type(exc).__name__}: {redact(str(exc))})"
+            raise CodaAuthError(msg) from None
+
+    return send
