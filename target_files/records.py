@@ -1,8 +1,10 @@
-"""Record helpers shared by the staging rooms: API objects, required fields, JSON Lines."""
+"""Record helpers shared by the staging rooms: API objects, required fields, JSON Lines,
+records that did not match their schema."""
 
 from __future__ import annotations
 
 import typing as t
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from singer_sdk.exceptions import InvalidRecord
@@ -43,3 +45,28 @@ def read_jsonl(path: Path) -> list[dict[str, t.Any]]:
             obj = jsonio.loads(line)
             by_id[str(obj.get("id"))] = obj
     return list(by_id.values())
+
+
+#: Records that failed schema validation, reported one by one per stream (then counted).
+MAX_INVALID_REPORTED = 20
+
+
+@dataclass
+class InvalidRecords:
+    """Records not matching their schema (kept): the first few per stream listed, then counted."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    reported: dict[str, list[dict[str, t.Any]]] = field(default_factory=dict)
+
+    def add(self, stream: str, record: t.Mapping[str, t.Any], error: str) -> None:
+        count = self.counts[stream] = self.counts.get(stream, 0) + 1
+        if count <= MAX_INVALID_REPORTED:
+            obj_id = record.get("id") or record.get("table_id") or record.get("page_id")
+            self.reported.setdefault(stream, []).append(
+                {
+                    "doc_id": record.get("doc_id"),
+                    "object_id": obj_id,
+                    "name": record.get("name"),
+                    "error": error,
+                }
+            )

@@ -5,8 +5,8 @@ singer-sdk sends a parent's children before the parent (a table's columns and ro
 records stream in. This module keeps content on disk under `.staging/`, keyed by arrival
 number, and remembers only small facts per object in memory:
 
-- rows stream straight into one CSV per table (`csvfile`; with `rows_json` into a JSON Lines
-  file too); rows that come before their table's columns are spooled, then written;
+- rows stream straight into one CSV per table (`tablerows`; with `rows_json` into a JSON
+  Lines file too); rows that come before their table's columns are spooled, then written;
 - page exports go to one file each; page, table and column objects are appended to
   JSON Lines files per doc or table; `failures` records are kept (they are few);
 - records of streams that are not tap-coda's go to one JSON Lines file per stream.
@@ -26,17 +26,15 @@ from pathlib import Path
 from target_files import csvfile, fsutil, jsonio, layout
 from target_files.assets import AssetStage
 from target_files.doclogic import LogicStage
-from target_files.records import api_object, read_jsonl, refuse_dry_run, require
+from target_files.records import InvalidRecords, api_object, read_jsonl, refuse_dry_run, require
+from target_files.tablerows import TableRows, TableStage
 
-__all__ = ["Staging", "api_object", "problems", "read_jsonl", "require"]
+__all__ = ["Staging", "TableStage", "api_object", "problems", "read_jsonl", "require"]
 
 if t.TYPE_CHECKING:
     from target_files.digest import Digest
 
 logger = logging.getLogger(__name__)
-
-#: Records that failed schema validation, reported one by one per stream (then counted).
-MAX_INVALID_REPORTED = 20
 
 
 @dataclass
@@ -59,39 +57,6 @@ class PageStage:
 
 
 @dataclass
-class TableStage:
-    doc_id: str
-    table_id: str
-    seq: int
-    csv_path: Path
-    columns_path: Path
-    early_path: Path
-    json_path: Path | None = None  # setting rows_json: the rows as served, JSON Lines
-    listed: bool = False
-    name: str | None = None
-    table_type: str | None = None
-    page_id: str | None = None
-    page_name: str | None = None
-    updated_at: t.Any = None
-    row_count: t.Any = None
-    #: column id -> the little the header needs (position, name, id)
-    columns: dict[str, dict[str, t.Any]] = field(default_factory=dict)
-    #: the CSV's column ids, fixed when its header is written
-    column_ids: list[str] | None = None
-    column_set: frozenset[str] = frozenset()
-    rows: int = 0
-    early_rows: int = 0
-    unknown_ids: set[str] = field(default_factory=set)
-    late_columns: list[str] = field(default_factory=list)
-    sync: dict[str, t.Any] | None = None
-    seen_data: bool = False
-
-    @property
-    def csv_started(self) -> bool:
-        return self.column_ids is not None
-
-
-@dataclass
 class DocStage:
     doc_id: str
     seq: int
@@ -107,27 +72,6 @@ class OtherStage:
     stream: str
     path: Path
     records: int = 0
-
-
-@dataclass
-class InvalidRecords:
-    """Records not matching their schema (kept): the first few per stream listed, then counted."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    reported: dict[str, list[dict[str, t.Any]]] = field(default_factory=dict)
-
-    def add(self, stream: str, record: t.Mapping[str, t.Any], error: str) -> None:
-        count = self.counts[stream] = self.counts.get(stream, 0) + 1
-        if count <= MAX_INVALID_REPORTED:
-            obj_id = record.get("id") or record.get("table_id") or record.get("page_id")
-            self.reported.setdefault(stream, []).append(
-                {
-                    "doc_id": record.get("doc_id"),
-                    "object_id": obj_id,
-                    "name": record.get("name"),
-                    "error": error,
-                }
-            )
 
 
 class Staging:
@@ -147,6 +91,7 @@ class Staging:
         self.others: dict[str, OtherStage] = {}
         self.failures: list[dict[str, t.Any]] = []
         self.invalid = InvalidRecords()
+        self._rows = TableRows(self._files, self.invalid)  # each table's CSV and columns
         #: formulas, controls, permissions, sharing, folders (target_files.doclogic)
         self.logic = LogicStage(root / "logic", perms, self._files)
         self.assets = AssetStage(root / "assets", perms)  # target_files.assets
@@ -250,53 +195,16 @@ class Staging:
         table.updated_at = record.get("updatedAt")
         table.row_count = record.get("rowCount")
         self._append_line(doc.tables_path, jsonio.compact(api_object(record)))
-        # The `tables` record closes the table: its columns and rows have all arrived.
-        if not table.csv_started and table.early_rows:
-            self._start_csv(table)
-        for path in (table.csv_path, table.columns_path, table.json_path):
-            if path is not None:
-                self._files.close(path)
+        self._rows.close(table)  # the `tables` record closes the table
 
     def add_column(self, record: dict[str, t.Any]) -> None:
         require(record, "columns", "doc_id", "table_id", "id")
         table = self.table(str(record["doc_id"]), str(record["table_id"]))
-        table.seen_data = True
-        col_id = str(record["id"])
-        if table.csv_started and col_id not in (table.column_ids or []):
-            table.late_columns.append(col_id)
-        table.columns[col_id] = {
-            "id": col_id,
-            "name": record.get("name"),
-            "position": record.get("position"),
-        }
-        self._append_line(table.columns_path, jsonio.compact(api_object(record)))
+        self._rows.add_column(table, record)
 
     def add_row(self, record: dict[str, t.Any]) -> None:
         require(record, "rows", "doc_id", "table_id", "id")
-        table = self.table(str(record["doc_id"]), str(record["table_id"]))
-        table.seen_data = True
-        if not table.csv_started:
-            if not table.columns:
-                # Columns come first in tap-coda's order; if not, keep the row safe.
-                self._append_line(table.early_path, jsonio.compact(record))
-                table.early_rows += 1
-                return
-            self._start_csv(table)
-        _write_row(self._files, self.invalid, table, record)
-
-    def _start_csv(self, table: TableStage) -> None:
-        columns = csvfile.ordered_columns(table.columns.values())
-        table.column_ids = [c["id"] for c in columns]
-        table.column_set = frozenset(table.column_ids)
-        _, writer = self._files.get(table.csv_path)
-        writer.writerow(csvfile.header(columns))
-        if table.early_rows:
-            self._files.close(table.early_path)
-            with table.early_path.open(encoding=fsutil.ENCODING) as spool:
-                for line in spool:
-                    _write_row(self._files, self.invalid, table, jsonio.loads(line))
-            table.early_path.unlink()
-            table.early_rows = 0
+        self._rows.add_row(self.table(str(record["doc_id"]), str(record["table_id"])), record)
 
     def add_table_sync(self, record: dict[str, t.Any]) -> None:
         require(record, "table_syncs", "doc_id", "table_id")
@@ -321,8 +229,7 @@ class Staging:
     def close(self) -> None:
         """Close every file; write out rows still waiting for columns that never came."""
         for table in self.tables.values():
-            if not table.csv_started and table.early_rows:
-                self._start_csv(table)
+            self._rows.finish(table)
         self._files.close_all()
 
     def abandon(self) -> None:
@@ -352,24 +259,3 @@ def problems(staging: Staging) -> list[str]:
         if d.record is None and (d.page_ids or d.table_ids)
     ]
     return out
-
-
-def _write_row(
-    files: fsutil.OpenFiles,
-    invalid: InvalidRecords,
-    table: TableStage,
-    record: t.Mapping[str, t.Any],
-) -> None:
-    """One row into its table's staged CSV (rows are the hot path: no more than needed)."""
-    if table.json_path is not None:  # the row as served, before any repair below
-        files.get(table.json_path)[0].write(jsonio.compact(api_object(record)) + "\n")
-    values = record.get("values")
-    if values is not None and type(values) is not dict:
-        # The row is kept (its own fields, empty cells) and reported.
-        invalid.add("rows", record, f"`values` is not an object: {values!r:.60}")
-        record = {**record, "values": None}
-    elif values and not values.keys() <= table.column_set:
-        table.unknown_ids.update(str(k) for k in values if k not in table.column_set)
-    _, writer = files.get(table.csv_path)
-    writer.writerow(csvfile.row_cells(record, table.column_ids or ()))
-    table.rows += 1
