@@ -11,6 +11,11 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent
 REPO_ROOT = TESTS.parent
 
+#: The product packages, held to the size limits below.
+PRODUCT = ("tap_coda", "target_files", "coda_backup")
+#: Most lines a module may have, and a class or a function (from `class`/`def` to its end).
+MAX_MODULE, MAX_CLASS, MAX_FUNCTION = 400, 200, 60
+
 #: A pytest plugin counting every socket server that binds (the fake is a ThreadingHTTPServer,
 #: so any way of starting one is seen) and printing the count when collection ends.
 COUNTER = """
@@ -99,3 +104,56 @@ def test_every_fake_is_started_by_the_one_factory() -> None:
         and "FakeCoda(" in path.read_text(encoding="utf-8")
     ]
     assert direct == []
+
+
+def oversized(source: str, name: str) -> list[str]:
+    """Every part of the module `source` (called `name`) over its size limit, with its size."""
+    out = []
+    lines = len(source.splitlines())
+    if lines > MAX_MODULE:
+        out.append(f"{name}: module, {lines} lines (limit {MAX_MODULE})")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef):
+            kind, limit = "class", MAX_CLASS
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            kind, limit = "function", MAX_FUNCTION
+        else:
+            continue
+        size = (node.end_lineno or node.lineno) - node.lineno + 1
+        if size > limit:
+            out.append(f"{name}:{node.lineno}: {kind} {node.name}, {size} lines (limit {limit})")
+    return out
+
+
+def test_no_product_module_class_or_function_is_over_its_size() -> None:
+    """Rooms with one job each: no module over 400 lines, no class over 200, no function
+    over 60 (README, "The house"). Every offender is listed with its size."""
+    offenders = []
+    checked = 0
+    for package in PRODUCT:
+        for path in sorted((REPO_ROOT / package).rglob("*.py")):
+            name = str(path.relative_to(REPO_ROOT))
+            offenders += oversized(path.read_text(encoding="utf-8"), name)
+            checked += 1
+    assert checked > len(PRODUCT)  # it did find the modules
+    assert offenders == [], "\n".join(offenders)
+
+
+def test_the_size_check_names_every_offender_with_its_size() -> None:
+    """The check above can fail: a synthetic module one line over each limit is reported
+    three times, with each size; a function exactly at its limit is not."""
+
+    def block(indent: str, n: int, var: str) -> list[str]:
+        return [f"{indent}{var}{i} = {i}" for i in range(n)]
+
+    at_limit = ["def fine():", *block("    ", MAX_FUNCTION - 1, "a")]
+    method = ["    def long(self):", *block("        ", MAX_FUNCTION, "b")]
+    big = ["class Big:", *method, *block("    ", MAX_CLASS - len(method), "c")]
+    lines = at_limit + big
+    lines += block("", MAX_MODULE + 1 - len(lines), "d")
+    class_line = len(at_limit) + 1
+    assert oversized("\n".join(lines) + "\n", "m.py") == [
+        f"m.py: module, {MAX_MODULE + 1} lines (limit {MAX_MODULE})",
+        f"m.py:{class_line}: class Big, {MAX_CLASS + 1} lines (limit {MAX_CLASS})",
+        f"m.py:{class_line + 1}: function long, {MAX_FUNCTION + 1} lines (limit {MAX_FUNCTION})",
+    ]
