@@ -24,6 +24,7 @@ from tap_coda.doclogic import (
     SharingStream,
 )
 from tap_coda.ledger import fingerprint
+from tap_coda.pagestreams import PageContentsStream, PagesStream
 from tap_coda.pipeline import ExportPipeline, TableReadAhead, page_bookmarks, rows_bookmarks
 from tap_coda.reach import CodaUnreachableError
 from tap_coda.responses import json_body
@@ -39,14 +40,7 @@ from tap_coda.settings import (
     unknown_settings,
 )
 from tap_coda.state import DocStateWriter
-from tap_coda.streams import (
-    ColumnsStream,
-    DocsStream,
-    FailuresStream,
-    PageContentsStream,
-    PagesStream,
-    TablesStream,
-)
+from tap_coda.streams import ColumnsStream, DocsStream, FailuresStream, TablesStream
 from tap_coda.writer import RowBatchingWriter
 
 if t.TYPE_CHECKING:
