@@ -77,9 +77,9 @@ def table_schema(
     properties: dict[str, t.Any] = dict(_ROW_PROPERTIES)
     for column, name in zip(columns, names, strict=True):
         properties[name] = cells.column_schema(column.get("format"))
+    # No `properties` (as schemas.OBJ): flattening would drop the property with them.
     properties[sqlnames.UNPARSED] = {
         "type": ["object", "null"],
-        "properties": {},
         "additionalProperties": {"type": "string"},
     }
     return {"type": "object", "properties": properties, "required": ["_row_id"]}

@@ -128,3 +128,34 @@ def test_a_column_deleted_in_coda_stops_being_sent_and_the_load_goes_on(
     tabletruth.assert_table_matches(ws, doc, tasks, loaded.values())
     assert loaded[added.id]["Estimate"] is None  # the old column stays; new rows leave it NULL
     assert {i: loaded[i]["Estimate"] for i in before} == before  # older rows keep their last value
+
+
+@pytest.mark.parametrize("flattening", [False, True], ids=["plain", "flattened"])
+def test_a_value_that_does_not_fit_its_column_is_kept_as_text_and_reported(
+    pg: pgserver.PgServer,  # noqa: F811 - the imported fixture
+    start_fake: StartFake,
+    tmp_path: Path,
+    flattening: bool,
+) -> None:
+    ws = build_typed_workspace(rows=6)
+    doc, tasks = ws.tagged("typed.tasks")
+    odd = ws.edit_row(doc.id, tasks.id, tasks.rows[1].id, {"Estimate": "about 3 days"})
+    fake = start_fake(ws, token=TOKEN, page_clamp=7)
+    name = tabletruth.stream_name_of(ws, doc, tasks)
+    schema = f"coda_unfit_{'flat' if flattening else 'plain'}"
+    extra = {"flattening_enabled": True, "flattening_max_depth": 1} if flattening else {}
+    _, tap_stderr = pipe(
+        sync_args(fake, tmp_path, select(discover(fake, tmp_path), {name}.__contains__)),
+        target_bin("postgres", "target-postgres"),
+        pg.target_config(default_target_schema=schema, **extra),
+        tmp_path,
+        TOKEN,
+    )
+    assert "value(s) of column 'Estimate' do not fit its type" in tap_stderr
+    loaded = {r["_row_id"]: r for r in table_rows(pg, schema, name)}
+    assert loaded[odd.id]["Estimate"] is None
+    unparsed = loaded[odd.id][sqlnames.UNPARSED]
+    assert (json.loads(unparsed) if isinstance(unparsed, str) else unparsed) == {
+        "Estimate": "about 3 days"
+    }
+    assert all(r[sqlnames.UNPARSED] is None for i, r in loaded.items() if i != odd.id)
