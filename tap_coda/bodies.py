@@ -17,7 +17,7 @@ import urllib3.exceptions
 
 from tap_coda.errors import CodaRequestError
 
-__all__ = ["BodyLimitError", "read_capped"]
+__all__ = ["BodyLimitError", "read_capped", "stream_capped"]
 
 #: Bytes asked for per read (a read returns what has arrived, up to this).
 CHUNK = 256 * 1024
@@ -57,38 +57,58 @@ def read_capped(
 ) -> bytes:
     """The decoded body of a streamed `response`, or `BodyLimitError` past `limit` bytes or
     `deadline` (on `clock`); `CutShortError` when it ends before it is whole."""
+    body = bytearray()
+    stream_capped(response, body.extend, limit=limit, what=what, deadline=deadline, clock=clock)
+    return bytes(body)
+
+
+def stream_capped(
+    response: requests.Response,
+    write: t.Callable[[bytes], object],
+    *,
+    limit: int,
+    what: str,
+    deadline: float | None = None,
+    clock: t.Callable[[], float] = time.monotonic,
+) -> int:
+    """Pass the decoded body of a streamed `response` to `write` a chunk at a time (a file's
+    write: memory holds a chunk, not the body) and return its size; raises as `read_capped`."""
     declared = response.headers.get("Content-Length", "")
     encoding = response.headers.get("Content-Encoding", "").strip().lower()
     inflater = _inflater(encoding)
     if inflater is None and declared.isdigit() and int(declared) > limit:
         raise BodyLimitError(f"{what} is {int(declared):,} bytes, over the cap of {limit:,}")
-    body = bytearray()
+    size = 0
     over = f"{what} goes past the cap of {limit:,} bytes"
     raw, let_urllib3_decode = response.raw, inflater is None and bool(encoding)
     try:
         while chunk := raw.read1(CHUNK, decode_content=let_urllib3_decode):
             if inflater is None:
-                body += chunk
-            while inflater is not None and chunk:
-                body += _inflate(inflater, chunk, limit - len(body))
-                if len(body) > limit:
+                size += len(chunk)
+                if size > limit:
                     raise BodyLimitError(over)
+                write(chunk)
+            while inflater is not None and chunk:
+                out = _inflate(inflater, chunk, limit - size)
+                size += len(out)
+                if size > limit:
+                    raise BodyLimitError(over)
+                write(out)
                 chunk = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
                 if inflater.eof and chunk:
                     inflater = _inflater(encoding)  # the next gzip member
-            if len(body) > limit:
-                raise BodyLimitError(over)
             if deadline is not None and clock() > deadline:
-                raise BodyLimitError(f"{what} still arriving at its deadline ({len(body):,} bytes)")
+                raise BodyLimitError(f"{what} still arriving at its deadline ({size:,} bytes)")
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise CutShortError(f"{what} cut off: {exc}") from None
     while inflater is not None and not inflater.eof:  # output zlib still holds
-        if not (out := _inflate(inflater, inflater.unconsumed_tail, limit - len(body))):
+        if not (out := _inflate(inflater, inflater.unconsumed_tail, limit - size)):
             raise CutShortError(f"{what} cut short: incomplete gzip stream")
-        body += out
-        if len(body) > limit:
+        size += len(out)
+        if size > limit:
             raise BodyLimitError(over)
-    return bytes(body)
+        write(out)
+    return size
 
 
 def keep_body(response: requests.Response, body: bytes) -> None:

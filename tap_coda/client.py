@@ -227,10 +227,13 @@ class CodaStream(RESTStream[str]):
         )
         return self.request_decorator(self._request)(prepared, context)
 
-    def download_blob(self, url: str, deadline: float | None = None) -> requests.Response:
+    def download_blob(
+        self, url: str, deadline: float | None = None, into: t.BinaryIO | None = None
+    ) -> requests.Response:
         """GET a signed export link: no token (it is another host), no rate class, retried;
         only to the hosts `download_hosts` allows (egress.py), redirects included; read up
-        to `max_download_bytes` once decoded, and only until `deadline` (monotonic).
+        to `max_download_bytes` once decoded, and only until `deadline` (monotonic); into
+        the file `into` when given (tap_coda.download).
 
         What comes back is checked before it can become a page file: a gzip body must be
         a whole gzip stream (a cut one decodes silently to a prefix of the page), and an
@@ -248,6 +251,7 @@ class CodaStream(RESTStream[str]):
                 timeout=self.timeout,
                 refusal=self.link_refusal,
                 limits=limits,
+                into=into,
             )
 
         if reason := self.link_refusal(url):

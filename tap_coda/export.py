@@ -9,13 +9,19 @@ fresh link. `status` is only logged: its values differ between spec, samples and
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 import time
 import typing as t
 from base64 import b64encode
+from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 
 from tap_coda.client import CodaClientError, CodaRequestError, json_body
 from tap_coda.egress import segment
+from tap_coda.spooled import PART_BYTES, Export, SpooledExport, is_utf8
 
 if t.TYPE_CHECKING:
     from tap_coda.client import CodaStream
@@ -42,6 +48,37 @@ def content_fields(content: str | bytes | None) -> dict[str, str | None]:
     return {"content": content}
 
 
+@dataclass
+class _Spool:
+    path: Path
+    file: t.BinaryIO
+    kept: bool = False  # handed on as a SpooledExport: its reader removes it
+
+
+@contextlib.contextmanager
+def _spool_file(stream: CodaStream) -> t.Iterator[_Spool]:
+    """A work file for one download, removed when done unless `_taken` kept it."""
+    fd, name = tempfile.mkstemp(prefix="export-", suffix=".part", dir=stream.services.work_dir())
+    spool = _Spool(Path(name), open(fd, "w+b"))  # noqa: PTH123, SIM115
+    try:
+        yield spool
+    finally:
+        spool.file.close()
+        if not spool.kept:
+            spool.path.unlink(missing_ok=True)
+
+
+def _taken(spool: _Spool) -> Export:
+    """The downloaded export: in memory up to `PART_BYTES`, as it always was; past that a
+    `SpooledExport` of its work file."""
+    size = spool.file.seek(0, os.SEEK_END)
+    if size <= PART_BYTES:
+        spool.file.seek(0)
+        return as_served(spool.file.read())
+    spool.kept = True
+    return SpooledExport(spool.path, size, is_utf8(spool.path))
+
+
 def is_xml_error(body: bytes) -> bool:
     """True for S3's `<Error><Code>…</Code>` documents served in place of the content."""
     head = body[:512].lstrip()
@@ -59,9 +96,10 @@ def export_page(
     poll_scale: float = 1.0,
     sleep: t.Callable[[float], None] = time.sleep,
     clock: t.Callable[[], float] = time.monotonic,
-) -> str | bytes:
-    """Export one page and return its text (bytes when they are not UTF-8); raise
-    `CodaRequestError` when it cannot be had.
+) -> Export:
+    """Export one page and return its text (bytes when they are not UTF-8; a
+    `SpooledExport` when it is over `PART_BYTES`); raise `CodaRequestError` when it cannot
+    be had.
 
     `sleep` and `clock` are the waits and the deadline's time (tests pass their own)."""
     deadline = clock() + timeout_s
@@ -90,14 +128,17 @@ def export_page(
             raise CodaRequestError(msg)
         link = status.get("downloadLink")
         if link:
-            body = stream.download_blob(link, deadline)
-            if body.status_code == HTTPStatus.OK and not is_xml_error(body.content):
-                content = as_served(body.content)
-                if isinstance(content, bytes):
-                    stream.logger.warning(
-                        "Page %s export (%s) is not UTF-8: kept as served", page_id, output_format
-                    )
-                return content
+            with _spool_file(stream) as spool:
+                body = stream.download_blob(link, deadline, into=spool.file)
+                if body.status_code == HTTPStatus.OK and not is_xml_error(body.content):
+                    content = _taken(spool)
+                    if isinstance(content, bytes) or getattr(content, "utf8", True) is False:
+                        stream.logger.warning(
+                            "Page %s export (%s) is not UTF-8: kept as served",
+                            page_id,
+                            output_format,
+                        )
+                    return content
             refreshes += 1
             if refreshes > MAX_LINK_REFRESHES:
                 msg = f"download link kept failing ({body.status_code}, XML error body)"

@@ -11,11 +11,16 @@ import typing as t
 
 from tap_coda import decisions, schemas
 from tap_coda.assetrefs import in_cover
+from tap_coda.contentparts import NAME as PARTS
 from tap_coda.export import content_fields
+from tap_coda.spooled import SpooledExport
 from tap_coda.streams import OBJECT_ERRORS, ChildStream, DocsStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
+
+    from tap_coda.contentparts import PageContentPartsStream
+    from tap_coda.spooled import Export
 
 
 class PagesStream(ChildStream):
@@ -106,15 +111,25 @@ class PageContentsStream(ChildStream):
         except OBJECT_ERRORS as exc:
             self.fail(context, exc, **self._failure_fields(context))
             return
-        if isinstance(content, bytes):  # saved all the same: a warning, not a failure
+        yield self._sent(context, content)
+
+    def _sent(self, context: Context, content: Export) -> dict[str, t.Any]:
+        """The export's record; a large one's parts written first (tap_coda.contentparts)."""
+        large = content if isinstance(content, SpooledExport) else None
+        served = content if isinstance(content, bytes) else None
+        if served is not None or (large and not large.utf8):  # a warning, not a failure
+            size = large.size if large else len(served or b"")
             self.ledger.record_failure(
                 kind="warning",
                 reason=decisions.NOT_UTF8,
-                doc_id=doc_id,
+                doc_id=context["doc_id"],
                 **self._failure_fields(context),
-                error=f"the export is not UTF-8: its {len(content)} bytes are kept as served",
+                error=f"the export is not UTF-8: its {size} bytes are kept as served",
             )
-        yield self._record(context, content)
+        if large is None:
+            return self._record(context, t.cast("str | bytes", content))
+        parts = t.cast("PageContentPartsStream", self._tap.streams[PARTS]).send(context, large)
+        return {**self._record(context, None), "parts": parts}
 
     @staticmethod
     def _record(context: Context, content: str | bytes | None) -> dict[str, t.Any]:

@@ -23,6 +23,7 @@ from tap_coda import decisions, progress
 from tap_coda.client import CodaRequestError, table_path
 from tap_coda.export import export_page
 from tap_coda.responses import json_body
+from tap_coda.spooled import Export
 
 if t.TYPE_CHECKING:
     from tap_coda.client import CodaStream
@@ -93,7 +94,7 @@ class ExportPipeline:
         keep_page: t.Callable[[dict[str, t.Any]], bool],
         export_options: ExportOptions,
         refetch: t.Collection[str] = frozenset(),
-        on_export: t.Callable[[PageKey, str | bytes], None] | None = None,
+        on_export: t.Callable[[PageKey, Export], None] | None = None,
     ) -> None:
         #: called on the worker with each export as it lands (its assets start downloading)
         self._on_export = on_export
@@ -107,7 +108,7 @@ class ExportPipeline:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coda-export")
         self._pending = threading.BoundedSemaphore(MAX_PENDING_EXPORTS)
         self._lock = threading.Lock()
-        self._exports: dict[PageKey, Future[str | bytes]] = {}
+        self._exports: dict[PageKey, Future[Export]] = {}
         self._listings: dict[str, Future[list[dict[str, t.Any]]]] = {}
         self._lister: threading.Thread | None = None
         self._stop = threading.Event()
@@ -188,7 +189,7 @@ class ExportPipeline:
 
     # -- exports ------------------------------------------------------------------------
 
-    def _submit(self, key: PageKey, *, counted: bool) -> Future[str | bytes]:
+    def _submit(self, key: PageKey, *, counted: bool) -> Future[Export]:
         with self._lock:
             future = self._exports.get(key)
             if future is None:
@@ -199,7 +200,7 @@ class ExportPipeline:
                 self._pending.release()  # already running: this slot was not needed
         return future
 
-    def _export(self, key: PageKey) -> str | bytes:
+    def _export(self, key: PageKey) -> Export:
         doc_id, page_id, output_format = key
         content = export_page(
             self._contents_stream,
@@ -220,7 +221,7 @@ class ExportPipeline:
             msg = "the run stopped before the export finished"
             raise CodaRequestError(msg)
 
-    def export(self, key: PageKey) -> str | bytes:
+    def export(self, key: PageKey) -> Export:
         """The exported text of a page (started now if the listing thread did not)."""
         future = self._submit(key, counted=False)
         try:

@@ -91,6 +91,16 @@ PAGE_CONTENT = open_schema(
     th.Property("page_updatedAt", TS),
     th.Property("content", STR),
     th.Property("content_base64", STR),  # an export that is not UTF-8, as served
+    th.Property("parts", th.IntegerType),  # a large export: sent before, in this many parts
+)
+
+PAGE_CONTENT_PART = open_schema(
+    th.Property("doc_id", STR, required=True),
+    th.Property("page_id", STR, required=True),
+    th.Property("format", STR, required=True, allowed_values=["markdown", "html"]),
+    th.Property("seq", th.IntegerType, required=True),
+    th.Property("content", STR),
+    th.Property("content_base64", STR),
 )
 
 TABLE = open_schema(

@@ -8,9 +8,12 @@ members. `pipeline` and `read_ahead` exist only once the docs are listed
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 import typing as t
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 
@@ -18,6 +21,7 @@ from tap_coda import assetrefs
 from tap_coda.export import export_page
 from tap_coda.ledger import RunLedger
 from tap_coda.pacing import RateLimits, build_rate_limits
+from tap_coda.spooled import Export, SpooledExport
 
 if t.TYPE_CHECKING:
     from tap_coda.assets import AssetFetcher
@@ -45,6 +49,7 @@ class Services:
     assets: AssetFetcher | None = None
     #: Whether any request got an answer yet (see tap_coda.reach).
     api_reached: bool = False
+    _work_dir: Path | None = field(default=None, init=False, repr=False)
     _pacing: RateLimits | None = field(default=None, init=False, repr=False)
     _pacing_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -64,9 +69,15 @@ class Services:
                 )
             return self._pacing
 
-    def export(
-        self, stream: CodaStream, doc_id: str, page_id: str, output_format: str
-    ) -> str | bytes:
+    def work_dir(self) -> Path:
+        """The run's folder for work files (large exports on their way): made when first
+        needed, removed by `close`."""
+        with self._pacing_lock:
+            if self._work_dir is None:
+                self._work_dir = Path(tempfile.mkdtemp(prefix="tap-coda-work-"))
+            return self._work_dir
+
+    def export(self, stream: CodaStream, doc_id: str, page_id: str, output_format: str) -> Export:
         """One page's export: from the pipeline when it runs, else right here."""
         if self.pipeline is not None:
             return self.pipeline.export((doc_id, page_id, output_format))
@@ -75,16 +86,20 @@ class Services:
         self.found_in_export((doc_id, page_id, output_format), content)
         return content
 
-    def found_in_export(self, key: tuple[str, str, str], content: str | bytes) -> None:
+    def found_in_export(self, key: tuple[str, str, str], content: Export) -> None:
         """Links expire: an export's assets start downloading as soon as it lands (on the
-        export's worker when the pipeline runs)."""
-        if self.assets is not None and isinstance(content, str):
-            doc_id, page_id, output_format = key
-            urls = assetrefs.in_export(content, output_format)
-            self.assets.found(doc_id, f"page:{page_id}", urls)
+        export's worker when the pipeline runs); a large one is read a window at a time."""
+        if self.assets is None or isinstance(content, bytes):
+            return
+        doc_id, page_id, output_format = key
+        texts = content.windows() if isinstance(content, SpooledExport) else [content]
+        urls = [url for text in texts for url in assetrefs.in_export(text, output_format)]
+        self.assets.found(doc_id, f"page:{page_id}", urls)
 
     def close(self) -> None:
         """Stop the workers ahead of the sync (the run is over, or stopping)."""
         for helper in (self.pipeline, self.read_ahead, self.assets):
             if helper is not None:
                 helper.close()
+        if self._work_dir is not None:
+            shutil.rmtree(self._work_dir, ignore_errors=True)

@@ -16,6 +16,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from tap_coda import tablestreams
 from tap_coda.assets import AssetFetcher, AssetsStream
 from tap_coda.client import CodaAuthError
+from tap_coda.contentparts import PageContentPartsStream
 from tap_coda.doclogic import (
     ControlsStream,
     FoldersStream,
@@ -66,6 +67,7 @@ STREAM_TYPES = (
     TableSyncsStream,
     PagesStream,
     PageContentsStream,
+    PageContentPartsStream,
     FormulasStream,
     ControlsStream,
     PermissionsStream,

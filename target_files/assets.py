@@ -23,10 +23,11 @@ import posixpath
 import re
 import typing as t
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from target_files import fsutil, layout, outcomes
+from target_files import fsutil, layout, outcomes, relink
 from target_files.records import require
 
 if t.TYPE_CHECKING:
@@ -211,7 +212,7 @@ def _carried(tree: Tree, doc: DocOutcome, doc_rel: str, have: set[str]) -> list[
     return out
 
 
-def _relinked(text: str, pattern: re.Pattern[str], targets: dict[str, str], folder: str) -> str:
+def _relinked(text: str, *, pattern: re.Pattern[str], targets: dict[str, str], folder: str) -> str:
     """`text` with each asset link replaced by its copy's path relative to `folder`."""
 
     def local(match: re.Match[str]) -> str:
@@ -235,13 +236,10 @@ def _rewrite_pages(tree: Tree, doc: DocOutcome, entries: list[dict[str, t.Any]])
             if not rel or not path.is_file():
                 continue
             folder = posixpath.dirname(rel)
-            text = path.read_text(encoding=fsutil.ENCODING, errors="surrogateescape")
-            new = _relinked(text, pattern, targets, folder)
-            if new != text:
-                # A new file replaces the old one: a hard link elsewhere is never written.
-                tmp = path.with_name(f".{path.name}.assets.tmp")
-                digest = fsutil.write_text(
-                    tmp, new.encode(fsutil.ENCODING, "surrogateescape"), tree.perms
-                )
-                tmp.replace(path)
+            digest = relink.rewrite(
+                path,
+                partial(_relinked, pattern=pattern, targets=targets, folder=folder),
+                tree.perms,
+            )
+            if digest is not None:
                 tree.record(rel, digest)

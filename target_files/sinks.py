@@ -145,6 +145,11 @@ class PageContentsSink(FilesSink):
         self.staging.add_page_content(record)
 
 
+class PageContentPartsSink(FilesSink):
+    def handle(self, record: dict[str, t.Any]) -> None:
+        self.staging.add_page_part(record)
+
+
 class TablesSink(FilesSink):
     def handle(self, record: dict[str, t.Any]) -> None:
         self.staging.add_table(record)
@@ -234,6 +239,7 @@ CODA_STREAMS: dict[str, tuple[type[FilesSink], tuple[str, ...]]] = {
     "docs": (DocsSink, ("id",)),
     "pages": (PagesSink, ("doc_id", "id")),
     "page_contents": (PageContentsSink, ("doc_id", "page_id", "format", "content")),
+    "page_content_parts": (PageContentPartsSink, ("doc_id", "page_id", "format", "seq")),
     "tables": (TablesSink, ("doc_id", "id")),
     "columns": (ColumnsSink, ("doc_id", "table_id", "id")),
     "rows": (RowsSink, ("doc_id", "table_id", "id")),

@@ -26,6 +26,7 @@ from pathlib import Path
 from target_files import csvfile, fsutil, jsonio, layout
 from target_files.assets import AssetStage
 from target_files.doclogic import LogicStage
+from target_files.pageparts import PageParts, PartsError, parts_failure
 from target_files.records import InvalidRecords, api_object, read_jsonl, refuse_dry_run, require
 from target_files.tablerows import TableRows, TableStage
 
@@ -95,6 +96,7 @@ class Staging:
         #: formulas, controls, permissions, sharing, folders (target_files.doclogic)
         self.logic = LogicStage(root / "logic", perms, self._files)
         self.assets = AssetStage(root / "assets", perms)  # target_files.assets
+        self.parts = PageParts(perms)  # large exports' parts (target_files.pageparts)
 
     def _next(self) -> int:
         self._seq += 1
@@ -170,14 +172,28 @@ class Staging:
         page = self.page(str(record["doc_id"]), str(record["page_id"]))
         fmt = str(record["format"])
         old = page.contents.get(fmt)
-        path = self.root / "pages" / f"{self._next()}{layout.page_ext(fmt)}"
-        served = record.get("content_base64")  # an export that is not UTF-8, kept as it came
-        content = record.get("content")
-        data = b64decode(served) if served else ("" if content is None else str(content))
-        self._files.digests[path] = fsutil.write_text(path, data, self.perms)
+        if record.get("parts") is not None:  # a large export: its parts came first
+            try:
+                path, digest = self.parts.take((page.doc_id, page.page_id, fmt), record["parts"])
+            except PartsError as exc:
+                self.add_failure(parts_failure(record, str(exc)))
+                return
+            self._files.digests[path] = digest
+        else:
+            path = self._page_path(fmt)
+            served = record.get("content_base64")  # an export that is not UTF-8, as it came
+            content = record.get("content")
+            data = b64decode(served) if served else ("" if content is None else str(content))
+            self._files.digests[path] = fsutil.write_text(path, data, self.perms)
         page.contents[fmt] = ContentStage(path, record.get("page_updatedAt"))
         if old:  # sent twice: the later export wins
             old.path.unlink(missing_ok=True)
+
+    def add_page_part(self, record: dict[str, t.Any]) -> None:
+        self.parts.add(record, self._page_path)
+
+    def _page_path(self, fmt: str) -> Path:
+        return self.root / "pages" / f"{self._next()}{layout.page_ext(fmt)}"
 
     def add_table(self, record: dict[str, t.Any]) -> None:
         require(record, "tables", "doc_id", "id")

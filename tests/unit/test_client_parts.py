@@ -7,8 +7,11 @@ import email.utils
 import json
 import logging
 import re
+import tempfile
 import time
+import types
 import typing as t
+from pathlib import Path
 
 import pytest
 import requests
@@ -156,6 +159,8 @@ class Script:
         self.sleeps: list[float] = []
         self.now = 0.0
         self.logger = logging.getLogger("test-export")
+        #: where export_page puts its download (a folder of the OS's; each file is removed)
+        self.services = types.SimpleNamespace(work_dir=lambda: Path(tempfile.gettempdir()))
 
     def call(self, method: str, path: str, **_: t.Any) -> requests.Response:
         self.calls.append((method, path))
@@ -164,9 +169,15 @@ class Script:
             raise answer
         return answer
 
-    def download_blob(self, url: str, deadline: float | None = None) -> requests.Response:
+    def download_blob(
+        self, url: str, deadline: float | None = None, into: t.BinaryIO | None = None
+    ) -> requests.Response:
+        """Like `CodaStream.download_blob`: the body into `into`, its head as `content`."""
         self.calls.append(("BLOB", url))
-        return response(200, self.blobs.pop(0))
+        blob = self.blobs.pop(0)
+        assert into is not None
+        into.write(blob)
+        return response(200, blob[:4096])
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)

@@ -1,0 +1,154 @@
+"""Large page exports (issue #12, point 1): a page export of tens of MB goes through the real
+`tap-coda | target-files` pipe as `page_content_parts`, and neither process's resident
+memory grows with it; an asset link cut by a part's end is found and rewritten all the same.
+
+Expectations come from the fake's ground truth (`Workspace.export_content`, its assets);
+the memory bound is the kernel's peak RSS of each child (`wait4`), not a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import subprocess
+import sys
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from fakecoda import build_test_workspace
+from fakecoda.assetdocs import build_asset_workspace
+from fakecoda.assets import AssetFile
+from tap_coda.spooled import PART_BYTES
+from target_files import relink
+from tests.e2e.assetcase import TOKEN, tap_config
+from tests.e2e.tree import page_stem_path
+from tests.helpers import FAST_TAP, child_env, script, tap_command
+
+if t.TYPE_CHECKING:
+    from fakecoda import Workspace
+    from tests.fakes import StartFake
+
+#: The issue's bound on each process, whatever the export's size.
+MAX_RSS_MB = 200
+BIG_MB = 48
+FILLER = "lorem ipsum dolor sit amet " * 3 + "\n"
+
+
+@dataclass
+class Run:
+    run: Path
+    ws: Workspace
+    peak_mb: dict[str, float]
+    tap_tmp: Path
+
+
+def _pipe(config: dict[str, t.Any], ws: Workspace, workdir: Path) -> Run:
+    """`tap-coda | target-files` through `peakrss.py` (their parent: see why there), each
+    one's peak RSS from `wait4`; the tap's temporary files go to a folder of the test's own."""
+    workdir.mkdir(parents=True)
+    tap_tmp = workdir / "tmp"
+    tap_tmp.mkdir()
+    output = workdir / "backups"
+    target_cfg = workdir / "target.json"
+    target_cfg.write_text(json.dumps({"output_dir": str(output)}), encoding="utf-8")
+    spec = {
+        "tap": tap_command(config, workdir),
+        "target": [script("target-files"), "--config", str(target_cfg)],
+        "tap_env": child_env(TOKEN, TMPDIR=str(tap_tmp)),
+        "target_env": child_env(),
+        "tap_err": str(workdir / "tap.err"),
+        "target_err": str(workdir / "target.err"),
+    }
+    (workdir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
+    launcher = Path(__file__).with_name("peakrss.py")
+    ran = subprocess.run(
+        [sys.executable, str(launcher), str(workdir / "spec.json")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=child_env(),
+    )
+    result = json.loads(ran.stdout)
+    logs = "".join((workdir / f"{n}.err").read_text(encoding="utf-8")[-2000:] for n in result)
+    assert [r["returncode"] for r in result.values()] == [0, 0], logs
+    latest = (output / "latest.txt").read_text(encoding="utf-8").strip()
+    peaks = {name: r["peak_mb"] for name, r in result.items()}
+    return Run(output / latest, ws, peaks, tap_tmp)
+
+
+def _filler(size: int) -> str:
+    return (FILLER * (size // len(FILLER) + 1))[:size]
+
+
+def test_a_48_mb_page_export_is_backed_up_byte_for_byte_in_bounded_memory(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
+    ws = build_test_workspace()
+    doc = ws.docs[0]
+    page = next(p for p in doc.pages if p.content_type == "canvas" and not p.export_fails)
+    ws.edit_page(doc.id, page.id, markdown=_filler(BIG_MB << 20), html="<p>small</p>")
+    want = ws.export_content(doc, page, "markdown").encode("utf-8")
+    fake = start_fake(ws, token=TOKEN)
+    config = {"api_url": fake.url, **FAST_TAP, "doc_ids": [doc.id]}
+
+    done = _pipe(config, ws, tmp_path / "w")
+
+    path = page_stem_path(done, doc, page).with_suffix(".md")
+    assert path.stat().st_size == len(want) > BIG_MB << 20
+    assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(want).digest()
+    manifest = json.loads((done.run / "manifest.json").read_text(encoding="utf-8"))
+    rel = path.relative_to(done.run).as_posix()
+    assert manifest["files"][rel]["sha256"] == hashlib.sha256(want).hexdigest()
+    assert done.peak_mb["tap"] < MAX_RSS_MB, done.peak_mb
+    assert done.peak_mb["target"] < MAX_RSS_MB, done.peak_mb
+    assert list(done.tap_tmp.iterdir()) == []  # the tap's work files are gone
+
+
+def test_an_asset_link_cut_by_a_parts_end_is_fetched_and_rewritten(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
+    ws = build_asset_workspace()
+    ws.assets["straddle"] = AssetFile("straddle", "cut.png", "image/png", b"\x89PNG cut in two")
+    doc = next(d for d in ws.docs if d.name == "Plain")  # no asset of its own
+    page = next(p for p in doc.pages if p.content_type == "canvas" and not p.export_fails)
+    fake = start_fake(ws, token=TOKEN)
+    assert fake.asset_host is not None
+    link = "![Cut](coda-asset:straddle)"
+    # The link's URL starts 30 bytes before a part ends: its signed form runs past it.
+    ws.edit_page(doc.id, page.id, markdown=link, html="<p>small</p>")
+    before = ws.export_content(doc, page, "markdown").index("coda-asset:straddle")
+    markdown = _filler(PART_BYTES - 30 - before) + link + "\n" + _filler(PART_BYTES)
+    ws.edit_page(doc.id, page.id, markdown=markdown, html="<p>small</p>")
+    exported = ws.export_content(doc, page, "markdown")
+    start = exported.index("coda-asset:straddle")
+    assert exported.count("coda-asset:") == 1
+    assert start < PART_BYTES < start + len(fake.asset_host.link("straddle"))
+
+    done = _pipe({**tap_config(fake), "page_formats": ["markdown"]}, ws, tmp_path / "w")
+
+    entry = next(
+        d for d in json.loads((done.run / "manifest.json").read_text())["docs"] if d["id"] == doc.id
+    )
+    (asset,) = [a for a in entry["assets"] if "/blobs/straddle/" in a["key"]]
+    assert asset["sha256"] == ws.assets["straddle"].sha256()
+    path = page_stem_path(done, doc, page).with_suffix(".md")
+    local = quote(posixpath.relpath(asset["path"], path.relative_to(done.run).parent.as_posix()))
+    assert path.read_bytes() == exported.replace("coda-asset:straddle", local).encode("utf-8")
+    assert list(done.tap_tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("size", [1, 5, 6, 12])
+def test_relink_blocks_never_split_a_url(size: int) -> None:
+    """Pure: however the text is read, the blocks join to it again, each ends after
+    whitespace, and each URL lies whole in one of them."""
+    text = "a b https://x/y?z=1 c\nlong-token-without-space d ![i](https://h/p.png)"
+    out = list(relink.blocks(text[i : i + size] for i in range(0, len(text), size)))
+    assert "".join(out) == text
+    assert all(block[-1].isspace() for block in out[:-1])
+    for url in ("https://x/y?z=1", "https://h/p.png"):
+        assert sum(url in block for block in out) == 1
