@@ -79,6 +79,16 @@ def _taken(spool: _Spool) -> Export:
     return SpooledExport(spool.path, size, is_utf8(spool.path))
 
 
+def _download(stream: CodaStream, link: str, deadline: float) -> tuple[Export | None, int]:
+    """The export behind `link` (None when the link is dead: an error status or an S3
+    XML error body) and the HTTP status it answered."""
+    with _spool_file(stream) as spool:
+        body = stream.download_blob(link, deadline, into=spool.file)
+        if body.status_code == HTTPStatus.OK and not is_xml_error(body.content):
+            return _taken(spool), body.status_code
+        return None, body.status_code
+
+
 def is_xml_error(body: bytes) -> bool:
     """True for S3's `<Error><Code>…</Code>` documents served in place of the content."""
     head = body[:512].lstrip()
@@ -128,21 +138,17 @@ def export_page(
             raise CodaRequestError(msg)
         link = status.get("downloadLink")
         if link:
-            with _spool_file(stream) as spool:
-                body = stream.download_blob(link, deadline, into=spool.file)
-                if body.status_code == HTTPStatus.OK and not is_xml_error(body.content):
-                    content = _taken(spool)
-                    if isinstance(content, bytes) or getattr(content, "utf8", True) is False:
-                        stream.logger.warning(
-                            "Page %s export (%s) is not UTF-8: kept as served",
-                            page_id,
-                            output_format,
-                        )
-                    return content
+            content, answered = _download(stream, link, deadline)
+            if content is not None:
+                if isinstance(content, bytes) or getattr(content, "utf8", True) is False:
+                    stream.logger.warning(
+                        "Page %s export (%s) is not UTF-8: kept as served", page_id, output_format
+                    )
+                return content
             refreshes += 1
             if refreshes > MAX_LINK_REFRESHES:
-                msg = f"download link kept failing ({body.status_code}, XML error body)"
-                raise CodaRequestError(msg, http_status=body.status_code)
+                msg = f"download link kept failing ({answered}, XML error body)"
+                raise CodaRequestError(msg, http_status=answered)
             stream.logger.info("Download link for %s was dead; asking for a fresh one", page_id)
             continue  # polling the status again mints a fresh link
         sleep(POLL_SCHEDULE[min(polls - 1, len(POLL_SCHEDULE) - 1)] * poll_scale)
