@@ -27,10 +27,11 @@ from tap_coda.spooled import PART_BYTES
 from target_files import relink
 from tests.e2e.assetcase import TOKEN, tap_config
 from tests.e2e.tree import page_stem_path
-from tests.helpers import FAST_TAP, child_env, script, tap_command
+from tests.e2e.warehouse import target_bin
+from tests.helpers import FAST_TAP, child_env, run_pipe, script, tap_command
 
 if t.TYPE_CHECKING:
-    from fakecoda import Workspace
+    from fakecoda import Doc, Page, Workspace
     from tests.fakes import StartFake
 
 #: The issue's bound on each process, whatever the export's size.
@@ -152,3 +153,97 @@ def test_relink_blocks_never_split_a_url(size: int) -> None:
     assert all(block[-1].isspace() for block in out[:-1])
     for url in ("https://x/y?z=1", "https://h/p.png"):
         assert sum(url in block for block in out) == 1
+
+
+@pytest.fixture(scope="module")
+def tapped(start_module_fake: StartFake, tmp_path_factory: pytest.TempPathFactory) -> Tapped:
+    """One `tap-coda | tee | target-files` run of the test workspace with a 3 MiB page."""
+    ws = build_test_workspace()
+    doc = ws.docs[0]
+    page = next(p for p in doc.pages if p.content_type == "canvas" and not p.export_fails)
+    ws.edit_page(doc.id, page.id, markdown=_filler(3 * PART_BYTES), html="<p>small</p>")
+    fake = start_module_fake(ws, token=TOKEN)
+    root = tmp_path_factory.mktemp("parts")
+    config = {"api_url": fake.url, **FAST_TAP, "doc_ids": [doc.id]}
+    ran = run_pipe(config, {"output_dir": str(root / "out")}, root, token=TOKEN, tee=True)
+    ran.check()
+    return Tapped(ws, doc, page, root / "tap-output.jsonl", root)
+
+
+@dataclass
+class Tapped:
+    ws: Workspace
+    doc: Doc
+    page: Page
+    lines: Path  # what the tap wrote
+    root: Path
+
+
+def test_another_target_keeps_the_parts_as_records_that_join_to_the_export(
+    tapped: Tapped,
+) -> None:
+    out = tapped.root / "jsonl"
+    out.mkdir()
+    config = tapped.root / "jsonl.json"
+    config.write_text(json.dumps({"destination_path": str(out)}), encoding="utf-8")
+    with tapped.lines.open("rb") as lines:
+        subprocess.run(
+            [str(target_bin("jsonl", "target-jsonl")), "--config", str(config)],
+            stdin=lines,
+            check=True,
+            capture_output=True,
+            cwd=tapped.root,
+        )
+    (parts_file,) = out.glob("page_content_parts-*.jsonl")
+    parts = [json.loads(line) for line in parts_file.read_text(encoding="utf-8").splitlines()]
+    mine = sorted((p["seq"], p["content"]) for p in parts if p["page_id"] == tapped.page.id)
+    assert [seq for seq, _ in mine] == list(range(len(mine)))
+    want = tapped.ws.export_content(tapped.doc, tapped.page, "markdown")
+    assert "".join(text for _, text in mine) == want
+    (contents_file,) = out.glob("page_contents-*.jsonl")
+    contents = [json.loads(line) for line in contents_file.read_text(encoding="utf-8").splitlines()]
+    (record,) = [
+        c for c in contents if c["page_id"] == tapped.page.id and c["format"] == "markdown"
+    ]
+    assert (record["content"], record["parts"]) == (None, len(mine))
+    small = [c for c in contents if c["page_id"] != tapped.page.id]
+    assert small and all("parts" not in c and c["content"] is not None for c in small)
+
+
+def test_a_page_missing_a_part_fails_alone_and_the_run_is_kept(tapped: Tapped) -> None:
+    lines = tapped.lines.read_bytes().splitlines(keepends=True)
+    dropped = [
+        line
+        for line in lines
+        if b'"page_content_parts"' in line and b'"RECORD"' in line and b'"seq":1,' in line
+    ]
+    assert len(dropped) == 1
+    (tapped.root / "cut.jsonl").write_bytes(b"".join(x for x in lines if x not in dropped))
+    output = tapped.root / "cut-out"
+    config = tapped.root / "cut-target.json"
+    config.write_text(json.dumps({"output_dir": str(output)}), encoding="utf-8")
+    with (tapped.root / "cut.jsonl").open("rb") as stdin:
+        done = subprocess.run(
+            [script("target-files"), "--config", str(config)],
+            check=False,
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            env=child_env(),
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = output / (output / "latest.txt").read_text(encoding="utf-8").strip()
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    mine = [f for f in summary["failures"] if f.get("object_id") == tapped.page.id]
+    assert [(f["format"], f["error"]) for f in mine] == [
+        ("markdown", "the export's parts are incomplete: part 2 came where 1 was due")
+    ]
+    backup = Run(run, tapped.ws, {}, tapped.root)
+    assert not page_stem_path(backup, tapped.doc, tapped.page).with_suffix(".md").exists()
+    other = next(
+        p
+        for p in tapped.doc.pages
+        if p.content_type == "canvas" and p is not tapped.page and not p.export_fails
+    )
+    want = tapped.ws.export_content(tapped.doc, other, "markdown").encode("utf-8")
+    assert page_stem_path(backup, tapped.doc, other).with_suffix(".md").read_bytes() == want
