@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from fakecoda.assets import AssetFile
-from fakecoda.builders import TEXT, Builder, _workspace, fmt
+from fakecoda.builder import TEXT, Builder, _workspace, fmt
 from fakecoda.workspace import Workspace
 
 #: A tiny valid PNG (1x1, transparent), the start of every fake image.

@@ -11,7 +11,8 @@ import random
 from typing import Any
 
 from fakecoda.assetdocs import add_asset_doc
-from fakecoda.builders import ME, PEOPLE, TEXT, _workspace, fmt, ref, select
+from fakecoda.builder import ME, TEXT, _workspace, fmt, ref, select
+from fakecoda.testdocs import PEOPLE
 from fakecoda.workspace import Workspace
 
 #: The one very long text cell (Coda's cells hold far more than a page of text).
