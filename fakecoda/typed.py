@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from fakecoda.assetdocs import add_asset_doc
-from fakecoda.builder import ME, TEXT, _workspace, fmt, ref, select
+from fakecoda.builder import ME, TEXT, Builder, _workspace, fmt, ref, select
 from fakecoda.testdocs import PEOPLE
 from fakecoda.workspace import Workspace
 
@@ -26,6 +26,15 @@ def build_typed_workspace(seed: int = 0, rows: int = 60, *, assets: bool = False
     `Sales 2026` (Deals); with `assets`, also fakecoda.assetdocs' doc of images and files."""
     ws, b = _workspace(seed, ("ws-AcmeCorp1", "Acme Corp"))
     ws.people = {name: email for name, email, _ in PEOPLE}
+    _hub_doc(b, rows)
+    _sales_doc(b)
+    if assets:
+        add_asset_doc(b, large_bytes=300_000)
+    return b.finish()
+
+
+def _hub_doc(b: Builder, rows: int) -> None:
+    """People, `rows` tasks of every column type, a view of them and an empty table."""
     rng = b.rng
     doc = b.doc("Warehouse Hub", tag="doc.typed")
     team = b.page(doc, "Team")
@@ -71,6 +80,9 @@ def build_typed_workspace(seed: int = 0, rows: int = 60, *, assets: bool = False
         tag="typed.open_tasks",
     )
     b.table(doc, "Risks", team, [("Risk", TEXT), ("Impact", fmt("number"))], [], tag="typed.empty")
+
+
+def _sales_doc(b: Builder) -> None:
     sales = b.doc("Sales 2026", tag="doc.sales")
     b.table(
         sales,
@@ -80,9 +92,6 @@ def build_typed_workspace(seed: int = 0, rows: int = 60, *, assets: bool = False
         [{"Deal": f"Deal {i}", "Amount": f"€{1000 * (i + 1):,}"} for i in range(7)],
         tag="typed.deals",
     )
-    if assets:
-        add_asset_doc(b, large_bytes=300_000)
-    return b.finish()
 
 
 def _task(i: int, rng: random.Random, names: list[str]) -> dict[str, Any]:
