@@ -10,72 +10,29 @@ to reading gets 403 on every write.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from fakecoda import htmltext, render
+from fakecoda import render
 from fakecoda.api import ApiError, CodaApi, Request, Response, Target, dumps
 from fakecoda.mutations import MutationQueue
-from fakecoda.workspace import Column, Doc, Table, markdown_to_html
+from fakecoda.workspace import Doc
+from fakecoda.writebodies import (
+    DOC_CREATE,
+    PAGE_CREATE,
+    PAGE_UPDATE,
+    canvas,
+    column_of,
+    icon,
+    page_fields,
+    page_spec,
+    read_body,
+    row_cells,
+    row_id_of,
+    string_field,
+    writable,
+)
 
-MAX_REQUEST_BYTES = 2 * 1024 * 1024  # NOTES §11, §12
-MAX_ROW_BYTES = 85 * 1024
 READ_ONLY = "This API token is restricted to reading; it cannot write to this doc."
-PAGE_CREATE = {"name", "subtitle", "iconName", "imageUrl", "parentPageId", "pageContent"}
-PAGE_UPDATE = {"name", "subtitle", "iconName", "imageUrl", "isHidden", "contentUpdate"}
-DOC_CREATE = {"title", "sourceDoc", "timezone", "folderId", "initialPage"}
-
-
-def _body(req: Request, allowed: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    if len(req.body) > MAX_REQUEST_BYTES:
-        raise ApiError(400, "Request body is too large: the limit is 2 MB per request.")
-    try:
-        body = json.loads(req.body or b"null")
-    except ValueError:
-        raise ApiError(400, "Request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "Request body must be a JSON object.")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise ApiError(400, f"Unknown field in request body: {unknown[0]!r}")
-    missing = [name for name in required if name not in body]
-    if missing:
-        raise ApiError(400, f"Missing required field {missing[0]!r}.")
-    return body
-
-
-def _string(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise ApiError(400, f"{name} must be a string.")
-    return value
-
-
-def _is_value(value: Any, depth: int = 0) -> bool:
-    """Coda's `Value`: a string, number or boolean, or an array of them (nested once)."""
-    if isinstance(value, (str, bool, int, float)):
-        return True
-    return isinstance(value, list) and depth < 2 and all(_is_value(v, depth + 1) for v in value)
-
-
-def _icon(name: str) -> dict[str, str]:
-    link = f"https://cdn.coda.io/icons/png/color/{name}-32.png"
-    return {"name": name, "type": "image/png", "browserLink": link}
-
-
-def _canvas(content: Any) -> tuple[str, str]:
-    """(markdown, html) of a `PageContent`; each format is derived from the other."""
-    if not isinstance(content, dict) or set(content) != {"format", "content"}:
-        raise ApiError(400, "canvasContent needs exactly 'format' and 'content'.")
-    text = content["content"]
-    if not isinstance(text, str):
-        raise ApiError(400, "canvasContent.content must be a string.")
-    if content["format"] == "markdown":
-        return text, markdown_to_html(text)
-    if content["format"] == "html":
-        text = text.rstrip("\n")  # the export adds the final newline back
-        return htmltext.html_to_markdown(text), text
-    raise ApiError(400, "canvasContent.format must be one of: html, markdown.")
 
 
 class Writes:
@@ -113,42 +70,19 @@ class Writes:
     # ---- docs and pages ----------------------------------------------------------------------
 
     def create_doc(self, req: Request, t: Target) -> Response:
-        body = _body(req, DOC_CREATE)
-        title = _string(body, "title") or "Untitled"
-        if _string(body, "sourceDoc") is not None:
+        body = read_body(req, DOC_CREATE)
+        title = string_field(body, "title") or "Untitled"
+        if string_field(body, "sourceDoc") is not None:
             raise ApiError(400, "The fake Coda API does not copy docs (sourceDoc).")
-        _string(body, "timezone")
-        folder = _string(body, "folderId") or "fl-fake00001"
+        string_field(body, "timezone")
+        folder = string_field(body, "folderId") or "fl-fake00001"
         initial = body.get("initialPage") or {}
         if not isinstance(initial, dict) or set(initial) - PAGE_CREATE:
             raise ApiError(400, "initialPage must be a PageCreate object.")
-        spec = self._page_spec(initial)
+        spec = page_spec(initial)
         doc = self.ws.add_doc(title, folder_id=folder)
         self._add_page(doc, spec, self.ws.mint_id("canvas-"), None)
         return Response(201, dumps(render.doc_json(self.ws, doc, self.api.base)))
-
-    def _page_fields(self, body: dict[str, Any]) -> dict[str, Any]:
-        fields: dict[str, Any] = {}
-        for name in ("name", "subtitle", "iconName", "imageUrl"):
-            value = _string(body, name)
-            if value is not None:
-                fields[name] = value
-        return fields
-
-    def _page_spec(self, body: dict[str, Any]) -> dict[str, Any]:
-        """A `PageCreate` checked whole and read into what `_add_page` needs."""
-        spec = self._page_fields(body) | {"kind": "canvas", "markdown": "", "html": ""}
-        content = body.get("pageContent")
-        if content is not None:
-            if not isinstance(content, dict) or content.get("type") not in ("canvas", "embed"):
-                raise ApiError(400, "pageContent.type must be canvas or embed here.")
-            if content["type"] == "canvas":
-                if set(content) != {"type", "canvasContent"}:
-                    raise ApiError(400, "A canvas pageContent holds only canvasContent.")
-                spec["markdown"], spec["html"] = _canvas(content["canvasContent"])
-            else:
-                spec["kind"] = "embed"
-        return spec
 
     def _add_page(self, doc: Doc, spec: dict[str, Any], page_id: str, parent: str | None) -> None:
         page = self.ws.add_page(
@@ -162,15 +96,15 @@ class Writes:
             page_id=page_id,
         )
         if "iconName" in spec:
-            page.icon = _icon(spec["iconName"])
+            page.icon = icon(spec["iconName"])
 
     def create_page(self, req: Request, t: Target) -> Response:
-        body = _body(req, PAGE_CREATE)
-        parent = _string(body, "parentPageId")
+        body = read_body(req, PAGE_CREATE)
+        parent = string_field(body, "parentPageId")
         known = {p.id for p in t.doc.pages} | self.queue.pending_pages
         if parent is not None and parent not in known:
             raise ApiError(400, f"parentPageId {parent!r} is not a page of this doc.")
-        spec = self._page_spec(body)  # checked now: a bad body is a 400, not a failed write
+        spec = page_spec(body)  # checked now: a bad body is a 400, not a failed write
         page_id = self.ws.mint_id("canvas-")
         self.queue.pending_pages.add(page_id)
         doc = t.doc
@@ -183,8 +117,8 @@ class Writes:
         return self._queued(apply, id=page_id)
 
     def update_page(self, req: Request, t: Target) -> Response:
-        body = _body(req, PAGE_UPDATE)
-        fields = self._page_fields(body)
+        body = read_body(req, PAGE_UPDATE)
+        fields = page_fields(body)
         hidden = body.get("isHidden")
         if hidden is not None and not isinstance(hidden, bool):
             raise ApiError(400, "isHidden must be a boolean.")
@@ -196,7 +130,7 @@ class Writes:
                 "replace",
             ):
                 raise ApiError(400, "contentUpdate needs insertionMode append or replace.")
-            content = (update["insertionMode"], _canvas(update.get("canvasContent")))
+            content = (update["insertionMode"], canvas(update.get("canvasContent")))
         doc, page_id = t.doc, t.page.id
 
         def apply() -> str | None:
@@ -206,7 +140,7 @@ class Writes:
             if "subtitle" in fields:
                 page.subtitle = fields["subtitle"]
             if "iconName" in fields:
-                page.icon = _icon(fields["iconName"])
+                page.icon = icon(fields["iconName"])
             if hidden is not None:
                 page.is_hidden = hidden
             if content is not None:
@@ -221,49 +155,16 @@ class Writes:
 
     # ---- rows --------------------------------------------------------------------------------
 
-    def _writable(self, table: Table) -> Table:
-        if table.table_type == "view":
-            raise ApiError(400, "Rows cannot be written through a view; write to its table.")
-        return table
-
-    def _column(self, table: Table, key: Any) -> Column:
-        column = next((c for c in table.columns if key in (c.id, c.name)), None)
-        if column is None:
-            raise ApiError(400, f"Unknown column {key!r} in table {table.id}.")
-        return column
-
-    def _cells(self, table: Table, edit: Any) -> dict[str, Any]:
-        """A `RowEdit` as {column id: stored value}; a blank ("") is stored as no value."""
-        if (
-            not isinstance(edit, dict)
-            or set(edit) != {"cells"}
-            or not isinstance(edit["cells"], list)
-        ):
-            raise ApiError(400, "A row edit is an object holding only 'cells'.")
-        if len(dumps(edit)) > MAX_ROW_BYTES:
-            raise ApiError(400, "A row is over the size limit of 85 KB.")
-        values: dict[str, Any] = {}
-        for cell in edit["cells"]:
-            if not isinstance(cell, dict) or set(cell) != {"column", "value"}:
-                raise ApiError(400, "A cell edit holds exactly 'column' and 'value'.")
-            column = self._column(table, cell["column"])
-            if column.calculated:
-                raise ApiError(400, f"Column {column.id} is calculated and cannot be written.")
-            if not _is_value(cell["value"]):
-                raise ApiError(400, f"Invalid value for column {column.id}.")
-            values[column.id] = None if cell["value"] == "" else cell["value"]
-        return values
-
     def upsert_rows(self, req: Request, t: Target) -> Response:
-        body = _body(req, {"rows", "keyColumns"}, ("rows",))
-        table = self._writable(t.table)
+        body = read_body(req, {"rows", "keyColumns"}, ("rows",))
+        table = writable(t.table)
         if not isinstance(body["rows"], list):
             raise ApiError(400, "rows must be an array.")
-        edits = [self._cells(table, edit) for edit in body["rows"]]
+        edits = [row_cells(table, edit) for edit in body["rows"]]
         keys = body.get("keyColumns") or []
         if not isinstance(keys, list):
             raise ApiError(400, "keyColumns must be an array.")
-        key_ids = [self._column(table, key).id for key in keys]
+        key_ids = [column_of(table, key).id for key in keys]
         added = [] if key_ids else [self.ws.mint_row_id() for _ in edits]
         doc_id, table_id = t.doc.id, table.id
 
@@ -293,17 +194,11 @@ class Writes:
                 return str(row.id)
         return None
 
-    def _row_id(self, t: Target) -> str:
-        row = next((r for r in t.table.rows if t.key in (r.id, r.name)), None)
-        if row is None:
-            raise ApiError(404)
-        return str(row.id)
-
     def update_row(self, req: Request, t: Target) -> Response:
-        body = _body(req, {"row"}, ("row",))
-        table = self._writable(t.table)
-        values = self._cells(table, body["row"])
-        row_id, doc_id = self._row_id(t), t.doc.id
+        body = read_body(req, {"row"}, ("row",))
+        table = writable(t.table)
+        values = row_cells(table, body["row"])
+        row_id, doc_id = row_id_of(t), t.doc.id
 
         def apply() -> str | None:
             self.ws.edit_row(doc_id, table.id, row_id, values)
@@ -312,13 +207,13 @@ class Writes:
         return self._queued(apply, id=row_id)
 
     def delete_row(self, req: Request, t: Target) -> Response:
-        table = self._writable(t.table)
-        row_id, doc_id = self._row_id(t), t.doc.id
+        table = writable(t.table)
+        row_id, doc_id = row_id_of(t), t.doc.id
         return self._queued(lambda: self.ws.delete_row(doc_id, table.id, row_id), id=row_id)
 
     def delete_rows(self, req: Request, t: Target) -> Response:
-        body = _body(req, {"rowIds"}, ("rowIds",))
-        table = self._writable(t.table)
+        body = read_body(req, {"rowIds"}, ("rowIds",))
+        table = writable(t.table)
         ids = body["rowIds"]
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise ApiError(400, "rowIds must be an array of row ids.")
