@@ -2,8 +2,7 @@
 
 Per request: auth (401) → rate limit (429) → generic fault → endpoint (`api.py`).
 Download links (`/blobs/…`) skip auth and rate limits, as Coda's web-app host does.
-Responses go out in one write with Content-Length on HTTP/1.1 keep-alive connections and
-TCP_NODELAY, so thousands of requests a second are possible (benchmarks).
+The HTTP server, its handler and the writing of each answer are in `wire.py`.
 """
 
 from __future__ import annotations
@@ -12,17 +11,10 @@ import contextlib
 import logging
 import re
 import socket
-import struct
-import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import formatdate
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fakecoda.api import CodaApi, Request, Response, error
@@ -31,6 +23,7 @@ from fakecoda.exports import BLOB_PREFIX, ExportRegistry
 from fakecoda.faults import GENERIC_KINDS, Fault, FaultInjector
 from fakecoda.mutations import MutationQueue
 from fakecoda.ratelimit import RateLimits, SlidingWindowLimiter
+from fakecoda.wire import _Handler, _Server, faulted, write_response
 from fakecoda.workspace import Workspace
 from fakecoda.writes import Writes
 
@@ -38,10 +31,6 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/apis/v1"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-NON_JSON_BODY = (
-    b"<html><head><title>502 Bad Gateway</title></head><body><center>"
-    b"<h1>502 Bad Gateway</h1></center><hr><center>cloudfront</center></body></html>\n"
-)
 
 
 @dataclass
@@ -94,58 +83,6 @@ def is_page_write(req: Request) -> bool:
     return req.method in ("POST", "PUT") and PAGE_WRITE.match(req.path) is not None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-    fake: FakeCoda
-
-    def __init__(self, address: tuple[str, int], fake: FakeCoda) -> None:
-        self.fake = fake
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients hanging up mid-fault is expected; keep it out of pytest's way.
-        logger.debug("connection error from %s: %s", client_address, sys.exc_info()[1])
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "FakeCoda/1.0"
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.discard(self.connection)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def do_GET(self) -> None:
-        self.server.fake._serve(self)
-
-    def do_POST(self) -> None:
-        self.server.fake._serve(self)
-
-    def do_PUT(self) -> None:
-        self.server.fake._serve(self)
-
-    def do_PATCH(self) -> None:
-        self.server.fake._serve(self)
-
-    def do_DELETE(self) -> None:
-        self.server.fake._serve(self)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s %s", self.address_string(), format % args)
-
-
 class FakeCoda:
     """`with FakeCoda(workspace, FakeConfig()) as fake:` serves until the block ends."""
 
@@ -173,7 +110,6 @@ class FakeCoda:
         self.asset_host: AssetHost | None = None
         self.elsewhere: AssetHost | None = None
         self._thread: threading.Thread | None = None
-        self._date = (0, "")
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -313,13 +249,13 @@ class FakeCoda:
         entry = LogEntry(req.method, path, req.query, status, rate_class, arrived, resp.fault)
         with self._log_lock:
             self.log.append(entry)
-        self._write(h, resp)
+        write_response(h, resp, self.config.latency)
 
     def _respond(self, req: Request, auth: str | None, rate_class: str | None) -> Response:
         cfg = self.config
         if rate_class == "blob":
             fault = self.faults.take(GENERIC_KINDS, req.method, req.path)
-            return self._faulted(fault, lambda: self.api.blob(req))
+            return faulted(fault, lambda: self.api.blob(req))
         if rate_class is None:
             return error(404)
         if auth != f"Bearer {cfg.token}":
@@ -328,75 +264,4 @@ class FakeCoda:
         if not self.limiter.allow_all(cfg.token, classes):
             return error(429)  # no Retry-After, no X-RateLimit-* (NOTES §9)
         fault = self.faults.take(GENERIC_KINDS, req.method, req.path)
-        return self._faulted(fault, lambda: self.api.handle(req))
-
-    @staticmethod
-    def _faulted(fault: Fault | None, real: Callable[[], Response]) -> Response:
-        if fault is None:
-            return real()
-        kind = fault.kind
-        if kind in ("status", "429"):
-            resp = error(fault.status or 500) if kind == "status" else error(429)
-            if fault.retry_after is not None:
-                resp.headers.append(("Retry-After", f"{fault.retry_after:g}"))
-        elif kind in ("reset", "timeout"):
-            resp = Response(0, b"")
-        elif kind == "non_json":
-            resp = Response(200, NON_JSON_BODY, "text/html; charset=utf-8")
-        else:  # "slow_body", "truncate": the real answer, delivered badly
-            resp = real()
-        resp.fault, resp.delay = kind, fault.delay
-        return resp
-
-    def _date_header(self) -> str:
-        now = int(time.time())
-        if self._date[0] != now:
-            self._date = (now, formatdate(now, usegmt=True))
-        return self._date[1]
-
-    def _write(self, h: _Handler, resp: Response) -> None:
-        if self.config.latency > 0:
-            time.sleep(self.config.latency)
-        conn = h.connection
-        try:
-            if resp.fault == "reset":
-                # SO_LINGER 0: close() sends RST, the client sees "connection reset by peer".
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                h.close_connection = True
-                conn.close()
-                return
-            if resp.fault == "timeout":
-                time.sleep(resp.delay)  # longer than the client waits; then hang up
-                h.close_connection = True
-                conn.shutdown(socket.SHUT_RDWR)
-                return
-            body = resp.body
-            if resp.fault == "truncate":
-                body = body[: len(body) // 2]  # a 200 whose JSON stops halfway
-            try:
-                phrase = HTTPStatus(resp.status).phrase
-            except ValueError:
-                phrase = "Unknown"
-            lines = [
-                f"HTTP/1.1 {resp.status} {phrase}",
-                f"Server: {h.server_version}",
-                f"Date: {self._date_header()}",
-                f"Content-Type: {resp.content_type}",
-                f"Content-Length: {len(body)}",
-                *(f"{k}: {v}" for k, v in resp.headers),
-            ]
-            if h.close_connection:
-                lines.append("Connection: close")
-            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-            if resp.fault == "slow_body":
-                h.wfile.write(head)
-                pieces = 10
-                step = max(1, -(-len(body) // pieces))
-                for i in range(0, max(len(body), 1), step):
-                    time.sleep(resp.delay / pieces)
-                    h.wfile.write(body[i : i + step])
-            else:
-                h.wfile.write(head + body)
-        except OSError:
-            h.close_connection = True
-            logger.debug("client went away during %s %s", h.command, h.path)
+        return faulted(fault, lambda: self.api.handle(req))
