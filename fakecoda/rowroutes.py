@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from fakecoda import render, tokens
+from fakecoda import render, rowrender, tokens
 from fakecoda.model import VALUE_FORMATS
 from fakecoda.protocol import (
     DEFAULT_LIMIT,
@@ -119,7 +119,7 @@ class RowRoutes(ListingApi):
         if hit is not None:
             return hit
         rows, positions = self._selection(doc, table, p)
-        render_row = render.row_renderer(
+        render_row = rowrender.row_renderer(
             self.ws, doc, table, value_format=p["f"], base=self.base, use_column_names=p["names"]
         )
         chunk = rows[page.offset : page.offset + page.limit]
@@ -155,7 +155,7 @@ class RowRoutes(ListingApi):
             index = next((i for i, r in enumerate(rows) if r.name == t.key), None)
         if index is None:
             raise ApiError(404)
-        out = render.row_json(
+        out = rowrender.row_json(
             self.ws,
             t.doc,
             t.table,

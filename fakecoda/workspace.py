@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakecoda import render
+from fakecoda import render, rowrender
 from fakecoda.model import (
     VALUE_FORMATS,
     Column,
@@ -108,7 +108,7 @@ class Workspace(PageEdits, TableEdits, RowEdits):
         rows = self.rows_of(doc, table)
         row_id = row if isinstance(row, str) else row.id
         index = next(i for i, r in enumerate(rows) if r.id == row_id)
-        return render.row_json(
+        return rowrender.row_json(
             self, doc, table, rows[index], index, value_format=value_format, base=base
         )
 
