@@ -84,7 +84,7 @@ def page_fields(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def page_spec(body: dict[str, Any]) -> dict[str, Any]:
-    """A `PageCreate` checked whole and read into what `_add_page` needs."""
+    """A `PageCreate` checked whole and read into what `Writes._add_page` needs."""
     spec = page_fields(body) | {"kind": "canvas", "markdown": "", "html": ""}
     content = body.get("pageContent")
     if content is not None:
