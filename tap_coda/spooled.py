@@ -47,7 +47,9 @@ class SpooledExport:
         when it is UTF-8, else the bytes as served."""
         decoder = codecs.getincrementaldecoder("utf-8")() if self.utf8 else None
         with self.path.open("rb") as f:
-            while block := f.read(size):
+            # The decoder holds back a character cut by a block's end (at most 3 bytes):
+            # the next block is that much shorter, so no piece is over `size` bytes.
+            while block := f.read(size - (len(decoder.getstate()[0]) if decoder else 0)):
                 if decoder is None:
                     yield block
                 elif text := decoder.decode(block):
