@@ -9,7 +9,6 @@ members. `pipeline` and `read_ahead` exist only once the docs are listed
 from __future__ import annotations
 
 import shutil
-import tempfile
 import threading
 import typing as t
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from tap_coda import assetrefs
+from tap_coda import assetrefs, workdir
 from tap_coda.export import export_page
 from tap_coda.ledger import RunLedger
 from tap_coda.pacing import RateLimits, build_rate_limits
@@ -74,7 +73,7 @@ class Services:
         needed, removed by `close`."""
         with self._pacing_lock:
             if self._work_dir is None:
-                self._work_dir = Path(tempfile.mkdtemp(prefix="tap-coda-work-"))
+                self._work_dir = workdir.make()
             return self._work_dir
 
     def export(self, stream: CodaStream, doc_id: str, page_id: str, output_format: str) -> Export:

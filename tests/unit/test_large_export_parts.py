@@ -4,11 +4,15 @@ target_files.pageparts)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import typing as t
 from base64 import b64encode
 
 import pytest
 
+from tap_coda import workdir
 from tap_coda.export import content_fields
 from tap_coda.spooled import SCAN_OVERLAP, SpooledExport, is_utf8
 from target_files import fsutil
@@ -91,3 +95,17 @@ def test_parts_missing_or_out_of_order_refuse_the_page(
     with pytest.raises(PartsError, match=why):
         parts.take(KEY, sent)
     assert not (tmp_path / "1.md").exists()  # nothing half-made is left
+
+
+def test_a_killed_taps_work_folder_goes_at_the_next_run_a_live_ones_stays(tmp_path: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = tmp_path / f"{workdir.PREFIX}{gone.pid}-abc"
+    live = tmp_path / f"{workdir.PREFIX}{os.getppid()}-def"  # the test runner's parent
+    other = tmp_path / "something-else"
+    for folder in (dead, live, other):
+        (folder / "export-1.part").parent.mkdir()
+        (folder / "export-1.part").write_bytes(b"x")
+    made = workdir.make(tmp_path)
+    assert made.name.startswith(f"{workdir.PREFIX}{os.getpid()}-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([made.name, live.name, other.name])
