@@ -29,7 +29,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from tap_coda import assetrefs, schemas
+from tap_coda import assetrefs, httpsession, schemas
 from tap_coda.streams import ChildStream, DocsStream
 
 if t.TYPE_CHECKING:
@@ -119,7 +119,7 @@ class AssetFetcher:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()  # never the API's: no token
+            session = self._local.session = httpsession.Session()  # never the API's: no token
             session.headers["User-Agent"] = self._user_agent
         return session
 

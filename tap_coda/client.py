@@ -20,7 +20,7 @@ from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.pagination import JSONPathPaginator
 
-from tap_coda import egress
+from tap_coda import egress, httpsession
 from tap_coda.answers import RETRY_STATUSES, check_answer, retry_reason
 from tap_coda.answers import CodaAuthError as CodaAuthError  # noqa: PLC0414 - its old home
 from tap_coda.answers import CodaClientError as CodaClientError  # noqa: PLC0414 - its old home
@@ -95,7 +95,7 @@ class CodaStream(RESTStream[str]):
         # One session per thread: exports and page listings run on worker threads.
         session = getattr(self._sessions, "session", None)
         if session is None:
-            session = self._sessions.session = requests.Session()
+            session = self._sessions.session = httpsession.Session()
             session.hooks["response"].append(self._read_body)
         return session
 

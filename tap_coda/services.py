@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from tap_coda import assetrefs, workdir
+from tap_coda import assetrefs, httpsession, workdir
 from tap_coda.export import export_page
 from tap_coda.ledger import RunLedger
 from tap_coda.pacing import RateLimits, build_rate_limits
@@ -38,7 +38,7 @@ class Services:
     user_agent: str = "tap-coda"
     ledger: RunLedger = field(default_factory=RunLedger)
     #: For signed download links: a session that never carries the token.
-    blob_session: requests.Session = field(default_factory=requests.Session)
+    blob_session: requests.Session = field(default_factory=httpsession.Session)
     pipeline: ExportPipeline | None = None
     #: Called with the ids of the docs to back up once they are listed (starts the work
     #: ahead of the sync, `TapCoda.start_pipeline`).
