@@ -12,7 +12,6 @@ import hashlib
 import json
 import posixpath
 import subprocess
-import sys
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +25,10 @@ from fakecoda.assets import AssetFile
 from tap_coda.spooled import PART_BYTES
 from target_files import relink
 from tests.e2e.assetcase import TOKEN, tap_config
+from tests.e2e.measured import measured_pipe
 from tests.e2e.tree import page_stem_path
 from tests.e2e.warehouse import target_bin
-from tests.helpers import FAST_TAP, child_env, run_pipe, script, tap_command
+from tests.helpers import FAST_TAP, child_env, run_pipe, script
 
 if t.TYPE_CHECKING:
     from fakecoda import Doc, Page, Workspace
@@ -49,37 +49,16 @@ class Run:
 
 
 def _pipe(config: dict[str, t.Any], ws: Workspace, workdir: Path) -> Run:
-    """`tap-coda | target-files` through `peakrss.py` (their parent: see why there), each
-    one's peak RSS from `wait4`; the tap's temporary files go to a folder of the test's own."""
-    workdir.mkdir(parents=True)
+    """`tap-coda | target-files`, each one's own peak RSS (`measured_pipe`); the tap's
+    temporary files go to a folder of the test's own."""
     tap_tmp = workdir / "tmp"
-    tap_tmp.mkdir()
+    tap_tmp.mkdir(parents=True)
     output = workdir / "backups"
-    target_cfg = workdir / "target.json"
-    target_cfg.write_text(json.dumps({"output_dir": str(output)}), encoding="utf-8")
-    spec = {
-        "tap": tap_command(config, workdir),
-        "target": [script("target-files"), "--config", str(target_cfg)],
-        "tap_env": child_env(TOKEN, TMPDIR=str(tap_tmp)),
-        "target_env": child_env(),
-        "tap_err": str(workdir / "tap.err"),
-        "target_err": str(workdir / "target.err"),
-    }
-    (workdir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
-    launcher = Path(__file__).with_name("peakrss.py")
-    ran = subprocess.run(
-        [sys.executable, str(launcher), str(workdir / "spec.json")],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=child_env(),
-    )
-    result = json.loads(ran.stdout)
-    logs = "".join((workdir / f"{n}.err").read_text(encoding="utf-8")[-2000:] for n in result)
-    assert [r["returncode"] for r in result.values()] == [0, 0], logs
+    done = measured_pipe(
+        config, {"output_dir": str(output)}, workdir, token=TOKEN, tap_env={"TMPDIR": str(tap_tmp)}
+    ).check()
     latest = (output / "latest.txt").read_text(encoding="utf-8").strip()
-    peaks = {name: r["peak_mb"] for name, r in result.items()}
-    return Run(output / latest, ws, peaks, tap_tmp)
+    return Run(output / latest, ws, done.peak_mb, tap_tmp)
 
 
 def _filler(size: int) -> str:
