@@ -15,6 +15,7 @@ import typing as t
 from urllib.parse import urlsplit
 
 import requests
+from requests.utils import resolve_proxies
 
 _Key = tuple[t.Any, ...]
 if t.TYPE_CHECKING:
@@ -26,12 +27,25 @@ def _frozen(mapping: t.Mapping[str, t.Any] | None) -> tuple[tuple[str, t.Any], .
 
 
 class Session(requests.Session):
-    """`requests.Session`, with `merge_environment_settings` answered once per origin and
-    arguments."""
+    """`requests.Session`, with `merge_environment_settings` (what `request` asks) and the
+    proxies `send` resolves (what singer-sdk's streams, which call `send`, get) answered
+    once per origin and arguments."""
 
     def __init__(self) -> None:
         super().__init__()
         self._merged: dict[_Key, _Settings] = {}
+        self._proxies: dict[_Key, dict[str, str]] = {}
+
+    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
+        if "proxies" not in kwargs:
+            parts = urlsplit(request.url or "")
+            key = (parts.scheme, parts.netloc, self.trust_env, _frozen(self.proxies))
+            found = self._proxies.get(key)
+            if found is None:
+                found = resolve_proxies(request, dict(self.proxies), self.trust_env)
+                self._proxies[key] = found
+            kwargs["proxies"] = dict(found)
+        return super().send(request, **kwargs)
 
     def merge_environment_settings(
         self,

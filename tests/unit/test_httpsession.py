@@ -43,3 +43,24 @@ def test_a_caller_changing_its_answer_changes_no_later_one(
     first["proxies"]["https"] = "http://changed:1"
     again = session.merge_environment_settings("https://coda.io/y", {}, None, None, None)
     assert again["proxies"]["https"] == "http://proxy.example:3128"
+
+
+@pytest.mark.parametrize("trust_env", [True, False])
+def test_proxies_send_resolves_are_requests_own(
+    monkeypatch: pytest.MonkeyPatch, trust_env: bool
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1:8080,internal.example")
+    session = httpsession.Session()
+    session.trust_env = trust_env
+    seen: list[dict[str, str]] = []
+    monkeypatch.setattr(
+        requests.Session, "send", lambda self, request, **kwargs: seen.append(kwargs["proxies"])
+    )
+    for _ in range(2):
+        for url in URLS:
+            request = requests.Request("GET", url).prepare()
+            session.send(request, timeout=1)
+            assert seen[-1] == requests.utils.resolve_proxies(request, {}, trust_env)
+    session.send(requests.Request("GET", URLS[0]).prepare(), proxies={"https": "http://given:1"})
+    assert seen[-1] == {"https": "http://given:1"}
