@@ -21,8 +21,11 @@ from tests.helpers import FAST_TAP
 TOKEN = "fake-token-sdk-suite-77"
 #: Read by the suite when it runs; `api_url` is set once the fake listens.
 CONFIG: dict[str, t.Any] = {"api_url": None, "api_token": TOKEN, "include_shared": True, **FAST_TAP}
-#: The test workspace holds no images or attachments (tests/e2e/test_assets.py has them).
-SUITE = SuiteConfig(max_records_limit=40, ignore_no_records_for_streams=["assets"])
+#: The test workspace holds no images or attachments (tests/e2e/test_assets.py has them) and
+#: no page export over 1 MiB, the only kind sent in parts (tests/e2e/test_large_exports.py).
+SUITE = SuiteConfig(
+    max_records_limit=40, ignore_no_records_for_streams=["assets", "page_content_parts"]
+)
 
 _SuiteBase = get_tap_test_class(TapCoda, config=CONFIG, suite_config=SUITE)
 
