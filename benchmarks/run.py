@@ -182,6 +182,8 @@ def merged_into(path: Path, results: dict[str, Any]) -> dict[str, Any]:
     old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
     if old is None:
         return results
+    if set(results["scenarios"]) >= set(old["scenarios"]):
+        old["machine"] = results["machine"]  # every figure is this run's: so is the header
     old["scenarios"].update(results["scenarios"])
     old.setdefault("workspace", results.get("workspace"))
     old["ok"] = all_ok(old)
