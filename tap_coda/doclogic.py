@@ -10,20 +10,24 @@ reason, never a failure. `folders` lists `GET /folders` once per run.
 from __future__ import annotations
 
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from http import HTTPStatus
 
 from tap_coda import decisions, schemas
 from tap_coda.client import CodaClientError
 from tap_coda.egress import segment
+from tap_coda.readahead import Listing
 from tap_coda.responses import json_body
 from tap_coda.streams import OBJECT_ERRORS, BackupStream, ChildStream, DocsStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+    from tap_coda.readahead import Submit
+
 #: Item reads in flight per doc: short GETs, paced by the read class like every other.
 DETAIL_WORKERS = 8
+SHARING_PARTS = ("settings", "metadata")
 
 
 def is_forbidden(exc: BaseException) -> bool:
@@ -32,6 +36,10 @@ def is_forbidden(exc: BaseException) -> bool:
     return isinstance(exc, CodaClientError) and getattr(response, "status_code", None) == (
         HTTPStatus.FORBIDDEN
     )
+
+
+#: What a named-items stream reads of a doc: its listing, then a read of each item.
+Items = tuple[Listing, list[Future[dict[str, t.Any]]]]
 
 
 class _NamedItemsStream(ChildStream):
@@ -44,27 +52,45 @@ class _NamedItemsStream(ChildStream):
         if self.settings.dry_run:
             return
         doc_id = context["doc_id"]
-        refs = list(
-            self.guarded(
-                context,
-                self.request_records(context),
-                object_type=f"{self.kind}s",
-                object_id=None,
-                name=f"{self.kind} listing",
-            )
-        )
+        ahead = self.services.read_ahead
+        taken: Future[Items] | None = ahead.take(self.name, doc_id) if ahead else None
         with ThreadPoolExecutor(DETAIL_WORKERS, thread_name_prefix=self.name) as pool:
-            details = list(pool.map(lambda ref: self._detail(context, ref), refs))
-        for item in details:
+            listing, details = (taken or self.read(doc_id, pool.submit)).result()
+            refs = list(
+                self.guarded(
+                    context,
+                    listing.replay(),
+                    object_type=f"{self.kind}s",
+                    object_id=None,
+                    name=f"{self.kind} listing",
+                )
+            )
+            pairs = zip(refs, details, strict=True)  # every ref listed has its read
+            items = [self._taken(context, ref, detail) for ref, detail in pairs]
+        for item in items:
             if item is not None:
                 if "value" in item:
                     item["value"] = schemas.json_text(item["value"])
                 yield {**item, "doc_id": doc_id}
 
-    def _detail(self, context: Context, ref: dict[str, t.Any]) -> dict[str, t.Any] | None:
+    def read(self, doc_id: str, submit: Submit) -> Future[Items]:
+        """The doc's listing on a worker, then each item's read on workers of its own
+        (`tap_coda.readahead.DocReader`)."""
+        return submit(self._read_items, doc_id, submit)
+
+    def _read_items(self, doc_id: str, submit: Submit) -> Items:
+        listing = Listing.of(self.request_records({"doc_id": doc_id}))
+        return listing, [submit(self._read_item, doc_id, ref) for ref in listing.records]
+
+    def _read_item(self, doc_id: str, ref: dict[str, t.Any]) -> dict[str, t.Any]:
+        path = f"/docs/{segment(doc_id)}/{self.kind}s/{segment(ref['id'])}"
+        return dict(json_body(self.call("GET", path)))
+
+    def _taken(
+        self, context: Context, ref: dict[str, t.Any], detail: Future[dict[str, t.Any]]
+    ) -> dict[str, t.Any] | None:
         try:
-            path = f"/docs/{segment(context['doc_id'])}/{self.kind}s/{segment(ref['id'])}"
-            return dict(json_body(self.call("GET", path)))
+            return detail.result()
         except OBJECT_ERRORS as exc:
             self.fail(
                 context, exc, object_type=self.kind, object_id=ref.get("id"), name=ref.get("name")
@@ -120,8 +146,11 @@ class PermissionsStream(_AclStream):
         assert context is not None
         if self.settings.dry_run:
             return
+        ahead = self.services.read_ahead
+        taken: Future[Listing] | None = ahead.take(self.name, context["doc_id"]) if ahead else None
+        listing = taken.result().replay() if taken else self.request_records(context)
         try:
-            for permission in self.request_records(context):
+            for permission in listing:
                 yield {**permission, "doc_id": context["doc_id"]}
         except OBJECT_ERRORS as exc:
             if is_forbidden(exc):
@@ -130,6 +159,10 @@ class PermissionsStream(_AclStream):
                 self.fail(
                     context, exc, object_type="permissions", object_id=None, name="permissions"
                 )
+
+    def read(self, doc_id: str, submit: Submit) -> Future[Listing]:
+        """The doc's permissions listed on a worker (`tap_coda.readahead.DocReader`)."""
+        return submit(lambda: Listing.of(self.request_records({"doc_id": doc_id})))
 
 
 class SharingStream(_AclStream):
@@ -146,12 +179,14 @@ class SharingStream(_AclStream):
         assert context is not None
         if self.settings.dry_run:
             return
-        record: dict[str, t.Any] = {"doc_id": context["doc_id"]}
-        for part in ("settings", "metadata"):
+        doc_id = context["doc_id"]
+        ahead = self.services.read_ahead
+        taken: dict[str, Future[t.Any]] | None = ahead.take(self.name, doc_id) if ahead else None
+        record: dict[str, t.Any] = {"doc_id": doc_id}
+        for part in SHARING_PARTS:
             record[part] = None
             try:
-                path = f"/docs/{segment(context['doc_id'])}/acl/{part}"
-                record[part] = json_body(self.call("GET", path))
+                record[part] = taken[part].result() if taken else self._read_part(doc_id, part)
             except OBJECT_ERRORS as exc:
                 if is_forbidden(exc):
                     self.skip_forbidden(context, f"sharing {part}", exc)
@@ -162,6 +197,13 @@ class SharingStream(_AclStream):
                     )
         if record["settings"] is not None or record["metadata"] is not None:
             yield record
+
+    def read(self, doc_id: str, submit: Submit) -> dict[str, Future[t.Any]]:
+        """Both parts read on workers (`tap_coda.readahead.DocReader`)."""
+        return {part: submit(self._read_part, doc_id, part) for part in SHARING_PARTS}
+
+    def _read_part(self, doc_id: str, part: str) -> t.Any:
+        return json_body(self.call("GET", f"/docs/{segment(doc_id)}/acl/{part}"))
 
 
 class FoldersStream(BackupStream):
@@ -184,10 +226,16 @@ class FoldersStream(BackupStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         if self.settings.dry_run:
             return
+        ahead = self.services.read_ahead
+        taken: Future[Listing] | None = ahead.take(self.name) if ahead else None
         yield from self.guarded(
             {},
-            self.request_records(context),
+            taken.result().replay() if taken else self.request_records(context),
             object_type="folders",
             object_id=None,
             name="folder listing",
         )
+
+    def read(self) -> Listing:
+        """The whole listing (read ahead once per run, `ReadAhead.once`)."""
+        return Listing.of(self.request_records(None))

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import logging
 import threading
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from tap_coda import decisions, progress
-from tap_coda.client import CodaRequestError, table_path
+from tap_coda.client import CodaRequestError
 from tap_coda.export import export_page
-from tap_coda.responses import json_body
 from tap_coda.spooled import Export
 
 if t.TYPE_CHECKING:
@@ -237,104 +235,4 @@ class ExportPipeline:
         self._stop.set()
         with contextlib.suppress(ValueError):
             self._pending.release()  # wake the listing thread if it waits for a slot
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _announce_rows(doc_id: str, read: Future[t.Any]) -> None:
-    """A table's rowCount, once its getTable is in (a failed read is the stream's to report)."""
-    if not read.cancelled() and read.exception() is None:
-        with contextlib.suppress(Exception):  # a hint for a progress display, nothing more
-            table = json_body(read.result())
-            progress.announce("table", doc=doc_id, table=table["id"], rows=table.get("rowCount"))
-
-
-class TableReadAhead:
-    """Each doc's table listing, `getTable`s and column listings, read on a pool of workers.
-
-    singer-sdk reads them one table at a time, each a round trip; read ahead, a doc's
-    tables cost about one round trip per `workers` tables. Only `window` docs are read
-    ahead of the sync, so memory does not grow with the size of the account.
-    """
-
-    def __init__(
-        self,
-        tables_stream: CodaStream,
-        columns_stream: CodaStream,
-        *,
-        workers: int,
-        keep_table: t.Callable[[dict[str, t.Any]], bool],
-        on_table: t.Callable[[str, dict[str, t.Any], list[dict[str, t.Any]]], None] | None = None,
-        window: int = 3,
-    ) -> None:
-        self._tables_stream = tables_stream
-        self._columns_stream = columns_stream
-        self._keep_table = keep_table
-        self._on_table = on_table
-        self._window = window
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coda-read")
-        self._lock = threading.Lock()
-        self._futures: dict[tuple[str, ...], Future[t.Any]] = {}
-        self._doc_ids: list[str] = []
-        self._next_doc = 0
-
-    def start(self, doc_ids: t.Sequence[str]) -> None:
-        self._doc_ids = list(doc_ids)
-        self._advance(self._window)
-
-    def _advance(self, count: int) -> None:
-        with self._lock:
-            for doc_id in self._doc_ids[self._next_doc : self._next_doc + count]:
-                self._futures[("tables", doc_id)] = self._pool.submit(self._read_doc, doc_id)
-            self._next_doc += count
-
-    def _read_doc(self, doc_id: str) -> list[dict[str, t.Any]]:
-        refs = list(self._tables_stream.request_records({"doc_id": doc_id}))
-        kept = list(filter(self._keep_table, refs))
-        progress.announce("tables", doc=doc_id, count=len(kept))
-        reads = []
-        with self._lock:
-            for ref in kept:
-                where = {"doc_id": doc_id, "table_id": ref["id"]}
-                table = self._futures[("table", doc_id, ref["id"])] = self._pool.submit(
-                    self._tables_stream.call, "GET", table_path(doc_id, ref["id"])
-                )
-                columns = self._futures[("columns", doc_id, ref["id"])] = self._pool.submit(
-                    self._read_columns, where
-                )
-                reads.append((table, columns))
-                table.add_done_callback(functools.partial(_announce_rows, doc_id))
-        if self._on_table is not None:  # outside the lock: a done future calls back at once
-            for table, columns in reads:
-                self._when_both_read(doc_id, table, columns)
-        return refs
-
-    def _read_columns(self, where: dict[str, t.Any]) -> list[dict[str, t.Any]]:
-        return list(self._columns_stream.request_records(where))
-
-    def _when_both_read(self, doc_id: str, table: Future[t.Any], columns: Future[t.Any]) -> None:
-        """Call `on_table` once a table's `getTable` and columns are both in (on whichever
-        worker finishes last); a read that failed is left to the stream to report."""
-
-        def both_read(_columns: Future[t.Any]) -> None:
-            if table.cancelled() or columns.cancelled():
-                return
-            if table.exception() is None and columns.exception() is None:
-                try:
-                    self._on_table(doc_id, json_body(table.result()), columns.result())  # type: ignore[misc]
-                except Exception:  # a hint only: the sync decides and reports as before
-                    logger.debug("Read-ahead hook failed for a table of %s", doc_id, exc_info=True)
-
-        # Once the table is in, wait for the columns (a done future calls back at once).
-        table.add_done_callback(lambda _table: columns.add_done_callback(both_read))
-
-    def take(self, *key: str) -> Future[t.Any] | None:
-        """The read for this key (its result raises what the read raised); None if not read
-        ahead. Taking a doc's table listing lets the next doc's reads start."""
-        with self._lock:
-            future = self._futures.pop(key, None)
-        if future is not None and key[0] == "tables":
-            self._advance(1)
-        return future
-
-    def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -25,7 +25,8 @@ from tap_coda.spooled import Export, SpooledExport
 if t.TYPE_CHECKING:
     from tap_coda.assets import AssetFetcher
     from tap_coda.client import CodaStream
-    from tap_coda.pipeline import ExportPipeline, TableReadAhead
+    from tap_coda.pipeline import ExportPipeline
+    from tap_coda.readahead import ReadAhead
     from tap_coda.settings import Settings
 
 
@@ -43,7 +44,7 @@ class Services:
     #: Called with the ids of the docs to back up once they are listed (starts the work
     #: ahead of the sync, `TapCoda.start_pipeline`).
     on_docs_listed: t.Callable[[list[str]], None] = field(default=lambda doc_ids: None)
-    read_ahead: TableReadAhead | None = None
+    read_ahead: ReadAhead | None = None
     #: downloads of images and attachments (None: `download_assets` is off)
     assets: AssetFetcher | None = None
     #: Whether any request got an answer yet (see tap_coda.reach).

@@ -26,8 +26,9 @@ from tap_coda.doclogic import (
 )
 from tap_coda.ledger import fingerprint
 from tap_coda.pagestreams import PageContentsStream, PagesStream
-from tap_coda.pipeline import ExportPipeline, TableReadAhead, page_bookmarks, rows_bookmarks
+from tap_coda.pipeline import ExportPipeline, page_bookmarks, rows_bookmarks
 from tap_coda.reach import CodaUnreachableError
+from tap_coda.readahead import ReadAhead, TableReads
 from tap_coda.responses import json_body
 from tap_coda.rows import RowsStream, TableSyncsStream
 from tap_coda.services import Services
@@ -91,6 +92,37 @@ class _QuietUnsortedNotice(logging.Filter):
 
 
 logging.getLogger("singer_sdk").addFilter(_QuietUnsortedNotice())
+
+
+#: Streams whose reads of a doc run ahead of the sync (`tap_coda.readahead`).
+DOC_LOGIC = (FormulasStream, ControlsStream, PermissionsStream, SharingStream)
+
+
+def read_ahead(
+    streams: t.Mapping[str, Stream],
+    settings: Settings,
+    workers: int,
+    on_table: t.Callable[[str, dict[str, t.Any], list[dict[str, t.Any]]], None] | None,
+) -> ReadAhead:
+    """The reads of every selected stream but pages and rows, a window of docs ahead."""
+    ahead = ReadAhead(workers=workers)
+    tables, columns = streams["tables"], streams["columns"]
+    assert isinstance(tables, TablesStream) and isinstance(columns, ColumnsStream)
+    if tables.selected or tables.has_selected_descendents:
+        reads = TableReads(ahead, tables, columns, keep_table=tables.keep, on_table=on_table)
+        ahead.add("tables", reads)
+    if settings.dry_run:  # the doc-logic streams read nothing then
+        return ahead
+    for kind in DOC_LOGIC:
+        stream = streams[kind.name]
+        assert isinstance(stream, DOC_LOGIC)
+        if stream.selected:
+            ahead.add(stream.name, stream.read)
+    folders = streams["folders"]
+    assert isinstance(folders, FoldersStream)
+    if folders.selected:
+        ahead.once(("folders",), folders.read)
+    return ahead
 
 
 class TapCoda(Tap):
@@ -193,7 +225,7 @@ class TapCoda(Tap):
         if workers <= 1:
             return
         services = self.services
-        tables, pages = self._stream("tables", TablesStream), self._stream("pages", PagesStream)
+        pages = self._stream("pages", PagesStream)
         contents = self._stream("page_contents", PageContentsStream)
         if not self.settings.dry_run and contents.selected:
             services.pipeline = ExportPipeline(
@@ -208,15 +240,11 @@ class TapCoda(Tap):
                 on_export=services.found_in_export,
             )
         self._rows_bookmarks = rows_bookmarks(self.state)
-        if tables.selected or tables.has_selected_descendents:
-            services.read_ahead = TableReadAhead(
-                tables,
-                self._stream("columns", ColumnsStream),
-                workers=workers * READ_AHEAD_PER_WORKER,
-                keep_table=tables.keep,
-                on_table=self._table_read_ahead if services.pipeline else None,
-            )
-            services.read_ahead.start(doc_ids)
+        on_table = self._table_read_ahead if services.pipeline else None
+        services.read_ahead = read_ahead(
+            self.streams, self.settings, workers * READ_AHEAD_PER_WORKER, on_table
+        )
+        services.read_ahead.start(doc_ids)
         if services.pipeline is not None:
             services.pipeline.start(doc_ids)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,12 @@ def without_clock(value: Any) -> Any:
     return value
 
 
-def normalized_stdout(fake: FakeCoda, tmp_path: Path, concurrency: int) -> list[str]:
+#: The reads `tap_coda.readahead` runs ahead of the sync (tables, columns, doc logic, ACL,
+#: folders): the same requests, only earlier.
+READ_AHEAD = re.compile(r"/(tables(/[^/]+(/columns)?)?|formulas.*|controls.*|acl/.*|folders)$")
+
+
+def tap_stdout(fake: FakeCoda, tmp_path: Path, concurrency: int) -> str:
     config = {
         "api_url": fake.url,
         **FAST_TAP,
@@ -36,8 +43,22 @@ def normalized_stdout(fake: FakeCoda, tmp_path: Path, concurrency: int) -> list[
     }
     result = run_tap(config, tmp_path, token=TOKEN)
     assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def read_ahead_requests(fake: FakeCoda) -> Counter[tuple[str, str]]:
+    """Each read-ahead request of the log (path and query), counted; then the log cleared."""
+    found = Counter(
+        (e.path, json.dumps(e.query, sort_keys=True)) for e in fake.log if READ_AHEAD.search(e.path)
+    )
+    fake.reset_log()
+    return found
+
+
+def normalized_stdout(fake: FakeCoda, tmp_path: Path, concurrency: int) -> list[str]:
+    stdout = tap_stdout(fake, tmp_path, concurrency)
     lines = []
-    for line in result.stdout.splitlines():
+    for line in stdout.splitlines():
         message = json.loads(line)
         lines.append(json.dumps(without_clock(message), sort_keys=True))
     return lines
@@ -52,11 +73,38 @@ def test_concurrent_run_emits_exactly_what_a_sequential_run_emits(
             if (tmp_path / "one").mkdir() is None
             else []
         )
+        exports = fake.count(method="POST")
+        read_sequentially = read_ahead_requests(fake)
         concurrent = (
             normalized_stdout(fake, tmp_path / "many", DEFAULT_CONCURRENCY)
             if (tmp_path / "many").mkdir() is None
             else []
         )
-        exports = fake.count(method="POST")
+        read_ahead = read_ahead_requests(fake)
     assert sequential and exports > 0
     assert concurrent == sequential
+    # read ahead, not read more: every request once, as the sequential run sent it
+    assert read_sequentially and read_ahead == read_sequentially
+
+
+def test_doc_logic_of_the_next_docs_is_read_while_the_first_doc_is_synced(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
+    """singer-sdk reaches a doc's formulas, controls and sharing only after its tables,
+    rows and pages; read ahead, the next docs' are asked for while the first doc's rows
+    are still being read (without read-ahead they come after all of the first doc)."""
+    with start_fake(build_test_workspace(seed=3), token=TOKEN, page_clamp=3) as fake:
+        stdout = tap_stdout(fake, tmp_path, DEFAULT_CONCURRENCY)
+        log = list(fake.log)
+    messages = [json.loads(line) for line in stdout.splitlines()]
+    docs = [m["record"]["id"] for m in messages if m.get("stream") == "docs" and "record" in m]
+
+    def arrivals(doc_id: str, what: str) -> list[float]:
+        return [e.ts for e in log if re.search(rf"/docs/{doc_id}/{what}", e.path)]
+
+    logic_docs = [doc_id for doc_id in docs if arrivals(doc_id, "formulas")]  # readable docs
+    first, second = logic_docs[0], logic_docs[1]
+    rows = arrivals(first, "tables/[^/]+/rows$")
+    logic = arrivals(second, "(formulas|controls|acl)")
+    assert len(rows) > 1 and logic
+    assert min(logic) < max(rows)
