@@ -1,8 +1,8 @@
 """Per-operation costs that no end-to-end run shows apart: `python -m benchmarks.micro`.
 
-- pacing: one `RateLimits.acquire` of a read, this process alone (in memory) and shared
-  between processes (SQLite under a file lock, `tap_coda/pacing.py`), with a budget large
-  enough never to wait. A no-change incremental run makes about 70 reads, so the shared
+- pacing: one `RateLimits.acquire` of a read and its slot's answer, this process alone
+  (in memory) and shared between processes (a SQLite file, `tap_coda/slots.py`), with a
+  budget large enough never to wait. A no-change incremental run makes about 70 reads, so the shared
   cost times 70 is what sharing adds to such a run.
 - relay: coda-backup's copy of the tap's stdout to the target, per Singer line.
 
@@ -47,7 +47,9 @@ def pacing(n: int) -> dict[str, tuple[float, float]]:
 
             def acquire_n(limits: RateLimits = limits) -> None:
                 for _ in range(n):
-                    limits.acquire("read")
+                    slot = limits.acquire("read")
+                    if slot is not None:  # a request's bookkeeping: its slot, then its answer
+                        slot.answered()
 
             results[name] = timed(acquire_n, n)
     return results

@@ -1,12 +1,13 @@
 """Pacing: Coda's per-user rate limits, kept by every tap-coda process of one token.
 
 Coda counts requests per user, so two runs started together share one budget. Each rate
-class gets a pyrate-limiter sliding window; by default its bucket is a SQLite table in a
-private file under the user's cache folder, guarded by a file lock (pyrate-limiter's
-`SQLiteBucket` with `use_file_lock`), so every process of the same token and API on this
-machine paces against the same window. The file is named by a hash of the API URL and
-the token: the token itself is never written. Pacing before sending keeps a normal run
-free of 429s; Coda publishes no rate-limit headers to learn the budget from.
+class is a sliding window of slots (`tap_coda.slots`): a request takes a slot before it is
+sent and the slot is anchored at the request's answer, so no window the client sees
+starts before Coda's. By default the slots live in a private SQLite file under the user's
+cache folder, so every process of the same token and API on this machine paces against
+the same windows. The file is named by a hash of the API URL and the token: the token
+itself is never written. Pacing before sending keeps a normal run free of 429s; Coda
+publishes no rate-limit headers to learn the budget from.
 """
 
 from __future__ import annotations
@@ -16,21 +17,23 @@ import logging
 import os
 import re
 import sqlite3
+import threading
+import time
 import typing as t
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pyrate_limiter import AbstractBucket, Duration, InMemoryBucket, Limiter, Rate, SQLiteBucket
+from tap_coda.slots import MemorySlots, SQLiteSlots, Window
 
 logger = logging.getLogger(__name__)
+#: One line per paced request (off by default: enable this logger at DEBUG, e.g. through
+#: SINGER_SDK_LOG_CONFIG): when it asked, was granted and answered (time.monotonic()).
+trace = logging.getLogger("tap_coda.pacing.trace")
 
 #: Coda's published limits, per user, in requests per 6 seconds (NOTES.md §9).
 DEFAULT_RATE_LIMITS = {"read": 100, "write": 10, "list_docs": 4}
 RATE_WINDOW_SECONDS = 6
-#: Coda counts a request when it arrives, the limiter when it is granted; a request can
-#: wait a moment for a connection in between. Pacing over a slightly longer window keeps
-#: that gap from turning the last request of a window into a 429.
-RATE_WINDOW_MARGIN_SECONDS = 0.15
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
 
@@ -66,48 +69,89 @@ def pacing_file(folder: Path, api_url: str, token: str) -> Path:
 
 
 def _private(path: Path) -> None:
-    """Create the folder (0700) and the file and its lock file (0600) before SQLite and
-    the lock open them, so they are never readable by others, whatever the umask."""
+    """Create the folder (0700) and the file (0600) before SQLite opens it, so it is never
+    readable by others, whatever the umask (SQLite gives its -wal and -shm files the
+    file's mode)."""
     path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    for file in (path, path.with_name(path.name + ".lock")):
-        os.close(os.open(file, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
-        file.chmod(PRIVATE_FILE)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
+    path.chmod(PRIVATE_FILE)
+
+
+@dataclass
+class Slot:
+    """A request's room in its window, taken before sending; `answered()` (at the answer's
+    headers, or when the try ends without one) anchors it there. Later calls do nothing."""
+
+    rate_class: str
+    key: int
+    asked: float
+    granted: float
+    limits: RateLimits = field(repr=False)
+    label: str = ""
+    done: bool = False
+
+    def answered(self) -> None:
+        if not self.done:
+            self.done = True
+            self.limits.answered(self)
+
+    def hook(self, response: object, **_kwargs: object) -> None:
+        """A requests response hook: it runs once the headers are in, before the body."""
+        self.answered()
 
 
 class RateLimits:
-    """One sliding-window limiter per Coda rate class (0 or less: that class unpaced).
+    """One sliding window per Coda rate class (0 or less: that class unpaced).
 
     With `shared_file`, the windows live in that SQLite file and bind every process
-    using it; without, they are this process's alone.
+    using it; without, they are this process's alone. `clock` and `sleep` are
+    `time.monotonic` and `time.sleep` (tests pass their own).
     """
 
     def __init__(
         self,
         per_window: t.Mapping[str, int],
-        window_s: float = RATE_WINDOW_SECONDS + RATE_WINDOW_MARGIN_SECONDS,
+        window_s: float = RATE_WINDOW_SECONDS,
         shared_file: Path | None = None,
+        *,
+        clock: t.Callable[[], float] = time.monotonic,
+        sleep: t.Callable[[float], None] = time.sleep,
     ) -> None:
-        paced = {name: count for name, count in per_window.items() if count > 0}
-        if shared_file is not None and paced:
-            _private(shared_file)
-        self.shared_file = shared_file if paced else None
-        self._limiters = {
-            name: Limiter(self._bucket(name, Rate(count, int(Duration.SECOND * window_s))))
-            for name, count in paced.items()
+        self._windows = {
+            name: Window(count, window_s) for name, count in per_window.items() if count > 0
         }
+        if shared_file is not None and self._windows:
+            _private(shared_file)
+        self.shared_file = shared_file if self._windows else None
+        self._slots = SQLiteSlots(self.shared_file) if self.shared_file else MemorySlots()
+        # Waiters of a class queue here, so only the first polls the window.
+        self._turns = {name: threading.Lock() for name in self._windows}
+        self._clock, self._sleep = clock, sleep
 
-    def _bucket(self, name: str, rate: Rate) -> AbstractBucket:
-        if self.shared_file is None:
-            return InMemoryBucket([rate])
-        return SQLiteBucket.init_from_file(
-            [rate], table=f"rate_{name}", db_path=str(self.shared_file), use_file_lock=True
-        )
+    def acquire(self, rate_class: str, label: str = "") -> Slot | None:
+        """Wait until a request of `rate_class` fits in its window and take its slot
+        (None: the class is not paced). Call the slot's `answered()` when the try ends."""
+        window = self._windows.get(rate_class)
+        if window is None:
+            return None
+        asked = self._clock()
+        with self._turns[rate_class]:
+            while True:
+                now = self._clock()
+                key, wait = self._slots.take(rate_class, window, now)
+                if key is not None:
+                    return Slot(rate_class, key, asked, now, self, label)
+                self._sleep(wait)
 
-    def acquire(self, rate_class: str) -> None:
-        """Wait until a request of `rate_class` fits in its window, and count it."""
-        limiter = self._limiters.get(rate_class)
-        if limiter is not None:
-            limiter.try_acquire(rate_class)
+    def answered(self, slot: Slot) -> None:
+        at = self._clock()
+        self._slots.answer(slot.rate_class, slot.key, at)
+        if trace.isEnabledFor(logging.DEBUG):
+            trace.debug(
+                "%s",
+                {"class": slot.rate_class, "label": slot.label, "asked": slot.asked,
+                 "granted": slot.granted, "answered": at},
+            )  # fmt: skip
 
 
 def build_rate_limits(
@@ -117,7 +161,7 @@ def build_rate_limits(
     token: str,
     shared: bool,
     folder: str | None,
-    window_s: float = RATE_WINDOW_SECONDS + RATE_WINDOW_MARGIN_SECONDS,
+    window_s: float = RATE_WINDOW_SECONDS,
 ) -> RateLimits:
     """The tap's pacing: shared through `folder` (default: the user's cache folder) unless
     `shared` is off or the file cannot be made, then this process's alone (one line says
@@ -127,6 +171,6 @@ def build_rate_limits(
     where = Path(folder).expanduser() if folder else default_pacing_dir()
     try:
         return RateLimits(per_window, window_s, shared_file=pacing_file(where, api_url, token))
-    except (OSError, sqlite3.Error, ImportError) as exc:  # ImportError: no filelock extra
+    except (OSError, sqlite3.Error) as exc:
         logger.warning("Pacing this process alone: cannot share it through %s (%s)", where, exc)
         return RateLimits(per_window, window_s)

@@ -2,7 +2,8 @@
 may say.
 
 `CodaStream.request_decorator` wraps every try (listed or ad hoc) in `guarded`, and
-singer-sdk's backoff wraps the result: each retry is checked and paced again.
+singer-sdk's backoff wraps the result: each retry is checked and paced again. Each try's
+rate slot is anchored at its answer (tap_coda.slots says why).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context, RequestFunc
 
+    from tap_coda.pacing import Slot
     from tap_coda.services import Services
 
 
@@ -35,7 +37,10 @@ def guarded(
         if not egress.within_base(prepared.url or "", url_base):
             msg = f"refused to send the token outside api_url: {prepared.url!r}"
             raise CodaRequestError(msg)
-        services.rate_limits.acquire(rate_class_of(prepared.method or "GET", prepared.url or ""))
+        method, url = prepared.method or "GET", prepared.url or ""
+        slot = services.rate_limits.acquire(rate_class_of(method, url), f"{method} {url}")
+        if slot is not None:
+            prepared = anchored(prepared, slot)
         try:
             return send_while_reachable(
                 lambda: func(prepared, context),
@@ -52,5 +57,17 @@ def guarded(
             # request can ever succeed with it, and the message must not show it.
             msg = f"the API token cannot be sent ({type(exc).__name__}: {redact(str(exc))})"
             raise CodaAuthError(msg) from None
+        finally:
+            if slot is not None:
+                slot.answered()  # no answer (an error): anchored now, later than any arrival
 
     return send
+
+
+def anchored(prepared: requests.PreparedRequest, slot: Slot) -> requests.PreparedRequest:
+    """A copy of this try's request whose slot is anchored when the answer's headers are
+    in (a response hook; the body may take longer). The original keeps its own hooks, so
+    a retry does not stack them."""
+    copy = prepared.copy()
+    copy.hooks = {**prepared.hooks, "response": [*prepared.hooks.get("response", []), slot.hook]}
+    return copy

@@ -21,8 +21,8 @@ import requests
 from tap_coda.pacing import (
     DOC_CONTENT_WINDOW_SECONDS,
     DOC_CONTENT_WRITES,
-    RATE_WINDOW_MARGIN_SECONDS,
     RateLimits,
+    Slot,
     build_rate_limits,
     is_doc_content_write,
     rate_class_of,
@@ -93,7 +93,7 @@ class Client:
                 token=token,
                 shared=settings.shared_pacing,
                 folder=settings.pacing_dir,
-                window_s=DOC_CONTENT_WINDOW_SECONDS + RATE_WINDOW_MARGIN_SECONDS,
+                window_s=DOC_CONTENT_WINDOW_SECONDS,
             ),
         )
         self.writes_sent = 0
@@ -118,9 +118,7 @@ class Client:
         attempt = 0
         while True:
             attempt += 1
-            if is_doc_content_write(method, url):
-                self.pacing[1].acquire("doc_content")
-            self.pacing[0].acquire(rate_class_of(method, url))
+            taken = self._slots(method, url)
             response: requests.Response | None = None
             try:
                 answer = self.session.request(
@@ -130,6 +128,7 @@ class Client:
                     data=data,
                     headers=headers,
                     timeout=self.settings.request_timeout,
+                    hooks={"response": [slot.hook for slot in taken]},  # anchored at the answer
                 )
             except requests.RequestException as exc:
                 if attempt > self.settings.max_retries:
@@ -139,12 +138,22 @@ class Client:
                     self._check(answer, method)
                     return answer
                 response = answer
+            finally:
+                for slot in taken:
+                    slot.answered()
             wait = retry_wait(attempt, self.settings.backoff_base_seconds, response)
             why = f"HTTP {response.status_code}" if response is not None else "no answer"
             logger.warning(
                 "Retrying %s %s in %.1f s (attempt %d): %s", method, path, wait, attempt, why
             )
             time.sleep(wait)
+
+    def _slots(self, method: str, url: str) -> list[Slot]:
+        """This try's rate slots (waits for them): its class, and doc content for a page
+        write; anchored at the answer by the caller."""
+        slots = [self.pacing[1].acquire("doc_content")] if is_doc_content_write(method, url) else []
+        slots.append(self.pacing[0].acquire(rate_class_of(method, url)))
+        return [slot for slot in slots if slot is not None]
 
     def _check(self, response: requests.Response, method: str) -> None:
         status = response.status_code
