@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import cmarkgfm
 import nh3
 
+from target_files.viewer import gfm
 from target_files.viewer.markup import url as view_url
 
 if t.TYPE_CHECKING:
@@ -76,8 +76,8 @@ def render(root: Path, source: Source, rebase: Rebase) -> tuple[str, int | None]
 
 def markdown_html(text: str) -> str:
     """GitHub Flavored Markdown (cmark-gfm, GitHub's own C parser: tables, strikethrough)
-    in its safe mode: raw HTML in the Markdown is left out."""
-    return str(cmarkgfm.markdown_to_html_with_extensions(text, extensions=_GFM))
+    in its safe mode: raw HTML in the Markdown is left out; `gfm` frees what it allocates."""
+    return gfm.to_html(text, _GFM)
 
 
 def sanitize(raw: str, source: Source, rebase: Rebase) -> str:
