@@ -128,8 +128,12 @@ class PageContentsStream(ChildStream):
             )
         if large is None:
             return self._record(context, t.cast("str | bytes", content))
-        parts = t.cast("PageContentPartsStream", self._tap.streams[PARTS]).send(context, large)
-        return {**self._record(context, None), "parts": parts}
+        parts_stream = t.cast("PageContentPartsStream", self._tap.streams[PARTS])
+        if not parts_stream.selected:
+            # A catalog without the parts stream still gets the whole page, in memory: the
+            # one place where a large export costs its size (docs/RECORDS.md).
+            return self._record(context, large.whole())
+        return {**self._record(context, None), "parts": parts_stream.send(context, large)}
 
     @staticmethod
     def _record(context: Context, content: str | bytes | None) -> dict[str, t.Any]:

@@ -68,6 +68,14 @@ class SpooledExport:
             yield window
             tail = window[-SCAN_OVERLAP:]
 
+    def whole(self) -> str | bytes:
+        """The whole export in memory (text when UTF-8), its work file removed."""
+        try:
+            data = self.path.read_bytes()
+        finally:
+            self.discard()
+        return data.decode("utf-8") if self.utf8 else data
+
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
 

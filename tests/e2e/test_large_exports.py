@@ -28,7 +28,7 @@ from tests.e2e.assetcase import TOKEN, tap_config
 from tests.e2e.measured import measured_pipe
 from tests.e2e.tree import page_stem_path
 from tests.e2e.warehouse import target_bin
-from tests.helpers import FAST_TAP, child_env, run_pipe, script
+from tests.helpers import FAST_TAP, child_env, run_pipe, script, tap_command
 
 if t.TYPE_CHECKING:
     from fakecoda import Doc, Page, Workspace
@@ -226,3 +226,49 @@ def test_a_page_missing_a_part_fails_alone_and_the_run_is_kept(tapped: Tapped) -
     )
     want = tapped.ws.export_content(tapped.doc, other, "markdown").encode("utf-8")
     assert page_stem_path(backup, tapped.doc, other).with_suffix(".md").read_bytes() == want
+
+
+def test_with_the_parts_stream_deselected_a_large_export_travels_whole(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
+    """A catalog without `page_content_parts` (a warehouse that wants whole pages) still
+    gets every large page: its `page_contents` record carries the whole export, no part."""
+    ws = build_test_workspace()
+    doc = ws.docs[0]
+    page = next(p for p in doc.pages if p.content_type == "canvas" and not p.export_fails)
+    ws.edit_page(doc.id, page.id, markdown=_filler(2 * PART_BYTES + 7), html="<p>small</p>")
+    fake = start_fake(ws, token=TOKEN)
+    config = {"api_url": fake.url, **FAST_TAP, "doc_ids": [doc.id], "download_assets": False}
+    discover = run_tap_args(config, tmp_path, "--discover")
+    catalog = json.loads(discover.stdout)
+    for entry in catalog["streams"]:
+        for meta in entry["metadata"]:
+            if meta["breadcrumb"] == []:
+                meta["metadata"]["selected"] = entry["tap_stream_id"] != "page_content_parts"
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    done = run_tap_args(config, tmp_path, "--catalog", str(tmp_path / "catalog.json"))
+    messages = [json.loads(line) for line in done.stdout.splitlines()]
+    streams = {m.get("stream") for m in messages if m["type"] in ("SCHEMA", "RECORD")}
+    assert "page_content_parts" not in streams
+    (record,) = [
+        m["record"]
+        for m in messages
+        if m["type"] == "RECORD"
+        and m["stream"] == "page_contents"
+        and m["record"]["page_id"] == page.id
+        and m["record"]["format"] == "markdown"
+    ]
+    assert record["content"] == ws.export_content(doc, page, "markdown")
+    assert "parts" not in record
+
+
+def run_tap_args(
+    config: dict[str, t.Any], workdir: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`tap-coda --config … ARGS`, checked."""
+    command = [*tap_command(config, workdir), *args]
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=child_env(TOKEN), timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
