@@ -218,6 +218,10 @@ class TapCoda(Tap):
 
     def start_pipeline(self, doc_ids: list[str]) -> None:
         """Run listings, table reads and exports ahead of the sync (see tap_coda.pipeline)."""
+        if self.services.assets is not None and not self._stream("assets", AssetsStream).selected:
+            # A catalog without `assets`: no record would carry the bytes, so fetch none.
+            self.services.assets.close()
+            self.services.assets = None
         if self.services.assets is not None:  # files the last runs kept: not fetched again
             bookmark = (self.state.get("bookmarks") or {}).get("assets") or {}
             self.services.assets.held = dict(bookmark.get("held") or {})

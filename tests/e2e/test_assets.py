@@ -252,3 +252,36 @@ def test_coda_backup_no_assets_keeps_the_links(start_fake: StartFake, tmp_path: 
     assert entry["assets"] == []
     gallery = next((result.run_dir / entry["path"] / "pages").glob("Gallery*.md"))
     assert "/blobs/logo/logo.png?" in gallery.read_text(encoding="utf-8")
+
+
+def test_a_catalog_without_the_assets_stream_fetches_no_asset(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
+    """Deselected, `assets` costs nothing: no asset host is asked (no record would carry
+    the bytes), and every other stream is as served."""
+    import subprocess
+
+    from tests.helpers import child_env
+
+    fake = start_fake(build_asset_workspace(), token=TOKEN)
+    args = tap_command(tap_config(fake), tmp_path)
+    found = subprocess.run(
+        [*args, "--discover"], capture_output=True, text=True, env=child_env(TOKEN), check=True
+    )
+    catalog = json.loads(found.stdout)
+    for entry in catalog["streams"]:
+        for meta in entry["metadata"]:
+            if meta["breadcrumb"] == []:
+                meta["metadata"]["selected"] = entry["tap_stream_id"] != "assets"
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    done = subprocess.run(
+        [*args, "--catalog", str(tmp_path / "catalog.json")],
+        capture_output=True,
+        text=True,
+        env=child_env(TOKEN),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    streams = {json.loads(line).get("stream") for line in done.stdout.splitlines()}
+    assert "assets" not in streams and "page_contents" in streams
+    assert fake.asset_host is not None and fake.asset_host.log == []
