@@ -93,6 +93,11 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def checked_now() -> str:
+    """`full_check_at` for files checked, or written and digested, now."""
+    return _now().isoformat(timespec="seconds")
+
+
 def last_full_check(output: Path) -> str | None:
     """When `latest` was last checked in full (state.json's `full_check_at`)."""
     try:
@@ -129,5 +134,5 @@ def pre_run_check(
     for d in damaged:
         what = f"fetched again from Coda ({d.object_key})" if d.object_key else "rewritten"
         logger.warning("damaged in latest: %s/%s: %s; %s", latest, d.path, d.detail, what)
-    checked = _now().isoformat(timespec="seconds") if full else last
+    checked = checked_now() if full else last
     return refetch_keys(damaged), checked

@@ -4,11 +4,14 @@ next incremental run (target-files' digests and the tap's `refetch` setting at w
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import stat
 import typing as t
 from pathlib import Path
 
+from coda_backup import damage
 from fakecoda import build_demo_workspace
 from tests.e2e.backup_cli import run_coda_backup
 from tests.snap.runfolders import coda_backup
@@ -42,8 +45,15 @@ def a_page(manifest: dict[str, t.Any]) -> tuple[str, str, str]:
 def test_verify_a_real_backup_and_a_flipped_byte(start_fake: StartFake, tmp_path: Path) -> None:
     fake = start_fake(build_demo_workspace())
     output = tmp_path / "b"
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     result = run_coda_backup(output=output, fake=fake)
     assert result.returncode == 0, result.stderr
+    # a full run that carried nothing wrote and digested every file: that is its full
+    # check, so the first --incremental after it checks sizes and times only
+    state = json.loads((output / "state.json").read_text(encoding="utf-8"))
+    assert not result.summary()["failures"] and not result.summary()["skipped"]
+    assert state["full_check_at"] >= started
+    assert not damage.full_check_due(state["full_check_at"])
     manifest = result.manifest()
     assert isinstance(manifest["files"], dict)
     intact = coda_backup("verify", "--output", str(output))
