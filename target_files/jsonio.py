@@ -45,19 +45,49 @@ def compact(obj: object) -> str:
         )
 
 
+#: `pretty`'s layout: indent 2, non-ASCII kept, key order kept.
+_PRETTY: dict[str, t.Any] = {
+    "use_decimal": True,
+    "ensure_ascii": False,
+    "indent": 2,
+    "default": _default,
+    "ignore_nan": True,
+}
+#: How deep `write_pretty` splits containers: the manifest's lists, each doc's entry.
+_SPLIT_DEPTH = 2
+
+
 def pretty(obj: object) -> str:
     """Metadata files: indent 2, non-ASCII kept, key order kept, newline at the end."""
-    return (
-        simplejson.dumps(
-            obj,
-            use_decimal=True,
-            ensure_ascii=False,
-            indent=2,
-            default=_default,
-            ignore_nan=True,
-        )
-        + "\n"
-    )
+    return simplejson.dumps(obj, **_PRETTY) + "\n"
+
+
+def write_pretty(obj: object, out: t.TextIO) -> None:
+    """`pretty(obj)` written to `out` one part at a time, never whole in memory (the
+    manifest of a large account is tens of MB, and simplejson's encoder gives no stream)."""
+    for piece in _pretty_parts(obj, 0):
+        out.write(piece)
+    out.write("\n")
+
+
+def _pretty_parts(obj: object, level: int) -> t.Iterator[str]:
+    """The text of `obj` at nesting `level`, as `pretty` lays it out: a container's items
+    on lines of their own, indented two spaces a level (JSON strings hold no newline)."""
+    is_dict = isinstance(obj, dict) and all(isinstance(k, str) for k in obj)
+    if level >= _SPLIT_DEPTH or not (is_dict or type(obj) is list) or not obj:
+        text = simplejson.dumps(obj, **_PRETTY)
+        yield text.replace("\n", "\n" + "  " * level) if level else text
+        return
+    assert isinstance(obj, (dict, list))  # for mypy: a dict or a list, not empty
+    inner = "\n" + "  " * (level + 1)
+    yield "{" if is_dict else "["
+    items = obj.items() if isinstance(obj, dict) else ((None, v) for v in obj)
+    for n, (key, value) in enumerate(items):
+        yield ("," if n else "") + inner
+        if is_dict:
+            yield simplejson.dumps(key, **_PRETTY) + ": "
+        yield from _pretty_parts(value, level + 1)
+    yield "\n" + "  " * level + ("}" if is_dict else "]")
 
 
 def state_line(state: object) -> str:

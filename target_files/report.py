@@ -91,6 +91,10 @@ def write(
     tree.write_json(SUMMARY, counts)
     body = manifest(assembly, run_id=tree.run_id, created_at=finished_at, previous_run=previous_run)
     body["files"] = dict(sorted(tree.files.items()))
-    fsutil.write_text(tree.root / MANIFEST, jsonio.pretty(body), tree.perms)
+    out = fsutil.open_text(tree.root / MANIFEST, tree.perms)
+    try:
+        jsonio.write_pretty(body, out)
+    finally:
+        fsutil.finish(out, tree.perms)
     fsutil.make_read_only([tree.root / rel for rel in [*tree.files, MANIFEST]], tree.perms)
     return counts

@@ -69,6 +69,7 @@ def _doc(run: RunData, entry: Mapping[str, t.Any], number: int, write: Write) ->
             f"{f' · {rows:,} rows' if isinstance(rows, int) else ''}</span></li>"
         )
     write(views.index, views.index_html(top, items))
+    views.settle()
     return views
 
 

@@ -105,6 +105,13 @@ class DocViews:
             (holder.children if holder and holder is not page else top).append(page)
         return top
 
+    def settle(self) -> None:
+        """The doc's views are written: of its pages only their views are still needed
+        (index.html links to them), so their records go, as each doc's are done (else
+        the run would hold every page record of the account until the end)."""
+        for page in self.pages.values():
+            page.record, page.entry, page.children = {}, {}, []
+
     def _json(self, name: str) -> t.Any:
         rel = f"{self.entry.get('path')}/{name}"
         if rel not in self.files:
