@@ -96,5 +96,6 @@ def write(
         jsonio.write_pretty(body, out)
     finally:
         fsutil.finish(out, tree.perms)
-    fsutil.make_read_only([tree.root / rel for rel in [*tree.files, MANIFEST]], tree.perms)
+    # one path at a time: a list of them would be one more thing per file held at the end
+    fsutil.make_read_only((tree.root / rel for rel in [*tree.files, MANIFEST]), tree.perms)
     return counts
