@@ -34,6 +34,9 @@ trace = logging.getLogger("tap_coda.pacing.trace")
 #: Coda's published limits, per user, in requests per 6 seconds (NOTES.md §9).
 DEFAULT_RATE_LIMITS = {"read": 100, "write": 10, "list_docs": 4}
 RATE_WINDOW_SECONDS = 6
+#: The shortest sleep before looking at a window again (a wait computed as a tiny float
+#: must still move the clock on).
+MIN_WAIT_SECONDS = 0.001
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
 
@@ -141,7 +144,7 @@ class RateLimits:
                 key, wait = self._slots.take(rate_class, window, now)
                 if key is not None:
                     return Slot(rate_class, key, asked, now, self, label)
-                self._sleep(wait)
+                self._sleep(max(wait, MIN_WAIT_SECONDS))
 
     def answered(self, slot: Slot) -> None:
         at = self._clock()
