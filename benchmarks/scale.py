@@ -29,9 +29,10 @@ SCALED_EXPORT_SECONDS = 0.5
 #: The first status poll comes this long after the POST (1.0 s against 1.5 s exports by
 #: default); scaled with the export time.
 SCALED_POLL_INTERVAL = 0.35
-#: Exports in flight: the default (8) keeps 10 writes per 6 s busy; ten times the rate
-#: needs about ten times the overlap (an export takes about 0.8 s here).
-SCALED_CONCURRENCY = 32
+#: Exports in flight: as the default (10) is one window's write budget, ten times the rate
+#: needs ten times the exports, so a window's starts all go when it opens (with 32, each
+#: window's 100 starts spread over 3.3 s; benchmarks/RESULTS-pacing.md).
+SCALED_CONCURRENCY = 100
 #: Growth targets: CPU per page at the largest size within this factor of the smallest.
 LINEAR_FACTOR = 1.3
 

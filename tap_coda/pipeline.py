@@ -30,7 +30,8 @@ if t.TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PageKey = tuple[str, str, str]  # doc id, page id, format
-#: Exports started but not yet taken by the stream: bounds memory on huge accounts.
+#: Exports started but not yet taken by the stream: bounds memory on huge accounts. At
+#: least twice the workers, so results waiting to be taken never leave a worker idle.
 MAX_PENDING_EXPORTS = 64
 
 
@@ -104,7 +105,7 @@ class ExportPipeline:
         self._export_options = export_options
         self._refetch = refetch
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coda-export")
-        self._pending = threading.BoundedSemaphore(MAX_PENDING_EXPORTS)
+        self._pending = threading.BoundedSemaphore(max(MAX_PENDING_EXPORTS, 2 * workers))
         self._lock = threading.Lock()
         self._exports: dict[PageKey, Future[Export]] = {}
         self._listings: dict[str, Future[list[dict[str, t.Any]]]] = {}
