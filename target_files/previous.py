@@ -70,6 +70,13 @@ class PreviousRun:
                 prev.tables[(doc_id, str(table.get("id")))] = table
         return prev
 
+    def release(self) -> None:
+        """Let go of latest's index once the run no longer reads it (tens of MB for a
+        large account, issue #17). A file checked after this is never carried: it is
+        not listed any more."""
+        self.docs, self.pages, self.tables, self.files = {}, {}, {}, {}
+        self._dirs = set()
+
     def _path(self, rel: str | None) -> Path | None:
         if not rel:
             return None

@@ -56,6 +56,8 @@ def write(tree: Tree, assembly: Assembly, summary: t.Mapping[str, t.Any]) -> Non
 
 def _write(tree: Tree, assembly: Assembly, summary: t.Mapping[str, t.Any]) -> None:
     diff, note = changes(tree, assembly)
+    if tree.prev is not None:  # compared: the views and the manifest come from this run
+        tree.prev.release()
     run = RunData(
         root=tree.root,
         run_id=tree.run_id,
