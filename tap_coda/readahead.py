@@ -86,14 +86,18 @@ class ReadAhead:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coda-read")
         self._lock = threading.RLock()
         self._taken: dict[Key, object] = {}
-        self._readers: dict[str, DocReader] = {}
+        #: name -> (reader, its window, how many docs it has started)
+        self._readers: dict[str, tuple[DocReader, int]] = {}
+        self._started: dict[str, int] = {}
         self._position: dict[str, int] = {}
         self._doc_ids: list[str] = []
-        self._started = 0
 
-    def add(self, name: str, reader: DocReader) -> None:
-        """Read `name` ahead for every doc (the stream takes it as `take(name, doc_id)`)."""
-        self._readers[name] = reader
+    def add(self, name: str, reader: DocReader, *, window: int | None = None) -> None:
+        """Read `name` ahead for every doc (the stream takes it as `take(name, doc_id)`),
+        `window` docs ahead (default: the read-ahead's; 0: from when the sync reaches
+        the doc)."""
+        self._readers[name] = (reader, self._window if window is None else window)
+        self._started[name] = 0
 
     def submit(self, fn: Callable[..., _T], /, *args: t.Any) -> Future[_T]:
         return self._pool.submit(fn, *args)
@@ -111,24 +115,26 @@ class ReadAhead:
         with self._lock:
             self._doc_ids = list(doc_ids)
             self._position = {doc_id: i for i, doc_id in enumerate(self._doc_ids)}
-            self._advance(window_end(-1, self._window, len(self._doc_ids)))
+            self._advance(-1)
 
-    def _advance(self, end: int) -> None:
+    def _advance(self, position: int) -> None:
+        """The sync reached the doc at `position`: start each reader's docs up to its window."""
         with self._lock:
-            for doc_id in self._doc_ids[self._started : end]:
-                for name, reader in self._readers.items():
+            for name, (reader, window) in self._readers.items():
+                end = window_end(position, window, len(self._doc_ids))
+                for doc_id in self._doc_ids[self._started[name] : end]:
                     self._taken[(name, doc_id)] = reader(doc_id, self.submit)
-            self._started = max(self._started, end)
+                self._started[name] = max(self._started[name], end)
 
     def take(self, *key: str) -> t.Any:
         """What was read ahead for this key (a future raises what the read raised); None
-        if it was not. Reaching a doc starts the reads of the doc `window` docs on."""
+        if it was not. Reaching a doc first starts the reads up to each reader's window
+        (so a reader of window 0 starts that doc's reads now, and they are taken)."""
         with self._lock:
-            value = self._taken.pop(key, None)
             position = self._position.get(key[1]) if len(key) > 1 else None
             if position is not None:
-                self._advance(window_end(position, self._window, len(self._doc_ids)))
-        return value
+                self._advance(position)
+            return self._taken.pop(key, None)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

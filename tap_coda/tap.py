@@ -103,6 +103,8 @@ def read_ahead(
     settings: Settings,
     workers: int,
     on_table: t.Callable[[str, dict[str, t.Any], list[dict[str, t.Any]]], None] | None,
+    *,
+    full_export: bool,
 ) -> ReadAhead:
     """The reads of every selected stream but pages and rows, a window of docs ahead."""
     ahead = ReadAhead(workers=workers)
@@ -113,11 +115,16 @@ def read_ahead(
         ahead.add("tables", reads)
     if settings.dry_run:  # the doc-logic streams read nothing then
         return ahead
+    # A run that exports every page is write-bound and its export polls are reads: the doc
+    # logic of docs ahead would fill the first read windows and hold the first polls
+    # back. There a doc's logic is read from when the sync reaches the doc (it lands
+    # while the doc's rows and pages are synced); otherwise the window ahead.
+    window = 0 if full_export else None
     for kind in DOC_LOGIC:
         stream = streams[kind.name]
         assert isinstance(stream, DOC_LOGIC)
         if stream.selected:
-            ahead.add(stream.name, stream.read)
+            ahead.add(stream.name, stream.read, window=window)
     folders = streams["folders"]
     assert isinstance(folders, FoldersStream)
     if folders.selected:
@@ -246,7 +253,11 @@ class TapCoda(Tap):
         self._rows_bookmarks = rows_bookmarks(self.state)
         on_table = self._table_read_ahead if services.pipeline else None
         services.read_ahead = read_ahead(
-            self.streams, self.settings, workers * READ_AHEAD_PER_WORKER, on_table
+            self.streams,
+            self.settings,
+            workers * READ_AHEAD_PER_WORKER,
+            on_table,
+            full_export=services.pipeline is not None and not page_bookmarks(self.state),
         )
         services.read_ahead.start(doc_ids)
         if services.pipeline is not None:

@@ -74,3 +74,21 @@ def test_an_unregistered_stream_is_not_read_ahead() -> None:
         assert ahead.take("permissions", "d0") is None
     finally:
         ahead.close()
+
+
+def test_a_reader_of_window_0_reads_a_doc_from_when_the_sync_reaches_it() -> None:
+    ahead = ReadAhead(workers=2, window=2)
+    tables, logic = Reads(), Reads()
+    ahead.add("tables", tables)
+    ahead.add("formulas", logic, window=0)  # a full export run's doc logic
+    try:
+        ahead.start(["d0", "d1", "d2"])
+        assert tables.docs == ["d0", "d1"] and logic.docs == []
+        assert ahead.take("tables", "d0").result() == "D0"
+        assert logic.docs == ["d0"]
+        # reached by its own stream first: started then taken, never read twice
+        assert ahead.take("formulas", "d1").result() == "D1"
+        assert logic.docs == ["d0", "d1"]
+        assert ahead.take("formulas", "d0").result() == "D0"
+    finally:
+        ahead.close()
