@@ -13,6 +13,7 @@ publishes no rate-limit headers to learn the budget from.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -20,7 +21,7 @@ import sqlite3
 import threading
 import time
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -52,6 +53,15 @@ def rate_class_of(method: str, url: str) -> str:
 #: write limit (NOTES.md §9: 5 per 10 s published, 3 per 10 s since 2024 per Coda's staff).
 DOC_CONTENT_WRITES, DOC_CONTENT_WINDOW_SECONDS = 3, 10
 _PAGE_WRITE = re.compile(r"/docs/[^/]+/pages(/[^/]+)?/?$")
+
+
+_EXPORT_STATUS = re.compile(r"/docs/[^/]+/pages/[^/]+/export/[^/]+/?$")
+
+
+def is_export_status(method: str, url: str) -> bool:
+    """A page export's status poll: a read the write budget waits on (the export's worker
+    starts no other export until it is done), so it goes before reads that can wait."""
+    return method.upper() == "GET" and bool(_EXPORT_STATUS.search(urlparse(url).path))
 
 
 def is_doc_content_write(method: str, url: str) -> bool:
@@ -117,28 +127,37 @@ class RateLimits:
         window_s: float = RATE_WINDOW_SECONDS,
         shared_file: Path | None = None,
         *,
+        reserve: t.Mapping[str, int] | None = None,
         clock: t.Callable[[], float] = time.monotonic,
         sleep: t.Callable[[float], None] = time.sleep,
     ) -> None:
         self._windows = {
             name: Window(count, window_s) for name, count in per_window.items() if count > 0
         }
+        # Without priority a request leaves the reserved part of its window free.
+        kept = reserve or {}
+        self._unreserved = {
+            name: replace(w, count=max(1, w.count - kept.get(name, 0)))
+            for name, w in self._windows.items()
+        }
         if shared_file is not None and self._windows:
             _private(shared_file)
         self.shared_file = shared_file if self._windows else None
         self._slots = SQLiteSlots(self.shared_file) if self.shared_file else MemorySlots()
-        # Waiters of a class queue here, so only the first polls the window.
-        self._turns = {name: threading.Lock() for name in self._windows}
+        # Waiters of a class queue here, so only the first polls the window (a priority
+        # request queues apart: it must not wait behind one held back by the reserve).
+        self._turns = {(name, p): threading.Lock() for name in self._windows for p in (0, 1)}
         self._clock, self._sleep = clock, sleep
 
-    def acquire(self, rate_class: str, label: str = "") -> Slot | None:
+    def acquire(self, rate_class: str, label: str = "", *, priority: bool = False) -> Slot | None:
         """Wait until a request of `rate_class` fits in its window and take its slot
-        (None: the class is not paced). Call the slot's `answered()` when the try ends."""
-        window = self._windows.get(rate_class)
+        (None: the class is not paced). Call the slot's `answered()` when the try ends.
+        Only a `priority` request may use the class's reserved slots."""
+        window = (self._windows if priority else self._unreserved).get(rate_class)
         if window is None:
             return None
         asked = self._clock()
-        with self._turns[rate_class]:
+        with self._turns[(rate_class, int(priority))]:
             while True:
                 now = self._clock()
                 key, wait = self._slots.take(rate_class, window, now)
@@ -150,11 +169,8 @@ class RateLimits:
         at = self._clock()
         self._slots.answer(slot.rate_class, slot.key, at)
         if trace.isEnabledFor(logging.DEBUG):
-            trace.debug(
-                "%s",
-                {"class": slot.rate_class, "label": slot.label, "asked": slot.asked,
-                 "granted": slot.granted, "answered": at},
-            )  # fmt: skip
+            times = {"asked": slot.asked, "granted": slot.granted, "answered": at}
+            trace.debug("%s", json.dumps({"class": slot.rate_class, "label": slot.label, **times}))
 
 
 def build_rate_limits(
@@ -165,15 +181,17 @@ def build_rate_limits(
     shared: bool,
     folder: str | None,
     window_s: float = RATE_WINDOW_SECONDS,
+    reserve: t.Mapping[str, int] | None = None,
 ) -> RateLimits:
     """The tap's pacing: shared through `folder` (default: the user's cache folder) unless
     `shared` is off or the file cannot be made, then this process's alone (one line says
     why)."""
     if not shared:
-        return RateLimits(per_window, window_s)
+        return RateLimits(per_window, window_s, reserve=reserve)
     where = Path(folder).expanduser() if folder else default_pacing_dir()
     try:
-        return RateLimits(per_window, window_s, shared_file=pacing_file(where, api_url, token))
+        shared_file = pacing_file(where, api_url, token)
+        return RateLimits(per_window, window_s, shared_file, reserve=reserve)
     except (OSError, sqlite3.Error) as exc:
         logger.warning("Pacing this process alone: cannot share it through %s (%s)", where, exc)
-        return RateLimits(per_window, window_s)
+        return RateLimits(per_window, window_s, reserve=reserve)

@@ -13,7 +13,7 @@ import typing as t
 from tap_coda import egress
 from tap_coda.answers import CodaAuthError
 from tap_coda.errors import CodaRequestError
-from tap_coda.pacing import rate_class_of
+from tap_coda.pacing import is_export_status, rate_class_of
 from tap_coda.reach import CodaUnreachableError, send_while_reachable
 from tap_coda.redaction import redact
 
@@ -38,7 +38,9 @@ def guarded(
             msg = f"refused to send the token outside api_url: {prepared.url!r}"
             raise CodaRequestError(msg)
         method, url = prepared.method or "GET", prepared.url or ""
-        slot = services.rate_limits.acquire(rate_class_of(method, url), f"{method} {url}")
+        slot = services.rate_limits.acquire(
+            rate_class_of(method, url), f"{method} {url}", priority=is_export_status(method, url)
+        )
         if slot is not None:
             prepared = anchored(prepared, slot)
         try:

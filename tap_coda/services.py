@@ -30,6 +30,14 @@ if t.TYPE_CHECKING:
     from tap_coda.settings import Settings
 
 
+def export_poll_reserve(settings: Settings) -> dict[str, int]:
+    """Read slots only export status polls may use: one per export in flight (at most a
+    quarter of the window), so a burst of read-ahead never holds up an export, and with
+    it the next export start, the write budget's (tap_coda.pacing.is_export_status)."""
+    reads = settings.rate_limits.get("read", 0)
+    return {"read": min(settings.max_concurrency, reads // 4)} if reads > 0 else {}
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -66,6 +74,7 @@ class Services:
                     token=self.api_token(),
                     shared=settings.shared_pacing,
                     folder=settings.pacing_dir,
+                    reserve=export_poll_reserve(settings),
                 )
             return self._pacing
 

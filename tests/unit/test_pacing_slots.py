@@ -8,10 +8,14 @@ Coda applies: no more than `count` arrivals in any window of `seconds`.
 
 from __future__ import annotations
 
+import json
+import logging
 import typing as t
 
+import pytest
+
 from tap_coda import sending
-from tap_coda.pacing import RateLimits, Slot
+from tap_coda.pacing import RateLimits, Slot, is_export_status
 from tap_coda.slots import ANSWER_CAP_SECONDS, Window, anchor_of, wait_seconds
 
 if t.TYPE_CHECKING:
@@ -189,3 +193,45 @@ def test_a_try_is_anchored_by_a_hook_on_a_copy_of_its_request() -> None:
     assert prepared.hooks["response"] == []  # a retry starts from the original
     copy.hooks["response"][-1](requests.Response())
     assert slot.done
+
+
+def test_the_trace_says_when_each_request_asked_was_granted_and_answered(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    paced = limits(clock, 1, window_s=6.0)
+    with caplog.at_level(logging.DEBUG, logger="tap_coda.pacing.trace"):
+        send(paced, clock, delay=0.0, latency=0.05)
+        send(paced, clock, delay=0.0, latency=0.05)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name.endswith(".trace")]
+    # the second asked when the first was answered, and waited a window from that answer
+    assert [round(line["granted"] - line["asked"], 6) for line in lines] == [0.0, 6.0]
+    assert all(line["class"] == "write" and line["answered"] > line["granted"] for line in lines)
+
+
+def test_reserved_slots_are_for_priority_requests_only() -> None:
+    """A burst of reads that can wait leaves room for the export polls the write budget
+    waits on."""
+    clock = Clock()
+    paced = RateLimits(
+        {"read": 4}, window_s=6.0, reserve={"read": 1}, clock=clock, sleep=clock.sleep
+    )
+    start = clock.now
+
+    def answered_at_once(priority: bool = False) -> float:
+        slot = paced.acquire("read", priority=priority)
+        assert slot is not None
+        slot.answered()
+        return slot.granted
+
+    assert [answered_at_once() for _ in range(3)] == [start] * 3
+    assert answered_at_once(priority=True) == start  # the reserved slot, at once
+    assert answered_at_once() == start + 6.0  # the others wait for the window
+
+
+def test_export_status_polls_are_told_from_other_reads() -> None:
+    base = "https://coda.io/apis/v1/docs/d-1/pages/p-1/export"
+    assert is_export_status("GET", f"{base}/r-1")
+    assert not is_export_status("POST", base)
+    assert not is_export_status("GET", "https://coda.io/apis/v1/docs/d-1/pages/p-1")
+    assert not is_export_status("GET", "https://coda.io/apis/v1/docs/d-1/tables/t-1/rows")
