@@ -12,6 +12,7 @@ publishes no rate-limit headers to learn the budget from.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -134,12 +135,10 @@ class RateLimits:
         self._windows = {
             name: Window(count, window_s) for name, count in per_window.items() if count > 0
         }
-        # Without priority a request leaves the reserved part of its window free.
-        kept = reserve or {}
-        self._unreserved = {
-            name: replace(w, count=max(1, w.count - kept.get(name, 0)))
-            for name, w in self._windows.items()
-        }
+        # Slots kept for priority requests while `reserving` holds them, up to `reserve`.
+        self._reserve_cap = dict(reserve or {})
+        self._held: dict[str, int] = {}
+        self._held_lock = threading.Lock()
         if shared_file is not None and self._windows:
             _private(shared_file)
         self.shared_file = shared_file if self._windows else None
@@ -152,18 +151,37 @@ class RateLimits:
     def acquire(self, rate_class: str, label: str = "", *, priority: bool = False) -> Slot | None:
         """Wait until a request of `rate_class` fits in its window and take its slot
         (None: the class is not paced). Call the slot's `answered()` when the try ends.
-        Only a `priority` request may use the class's reserved slots."""
-        window = (self._windows if priority else self._unreserved).get(rate_class)
+        Only a `priority` request may use the slots `reserving` keeps."""
+        window = self._windows.get(rate_class)
         if window is None:
             return None
         asked = self._clock()
         with self._turns[(rate_class, int(priority))]:
             while True:
                 now = self._clock()
-                key, wait = self._slots.take(rate_class, window, now)
+                room = window if priority else self._unreserved(rate_class, window)
+                key, wait = self._slots.take(rate_class, room, now)
                 if key is not None:
                     return Slot(rate_class, key, asked, now, self, label)
                 self._sleep(max(wait, MIN_WAIT_SECONDS))
+
+    def _unreserved(self, rate_class: str, window: Window) -> Window:
+        """The part of the window a request without priority may use."""
+        with self._held_lock:
+            kept = min(self._held.get(rate_class, 0), self._reserve_cap.get(rate_class, 0))
+        return replace(window, count=max(1, window.count - kept)) if kept else window
+
+    @contextlib.contextmanager
+    def reserving(self, rate_class: str) -> t.Iterator[None]:
+        """While inside, one more slot of the class (up to `reserve`) is kept for priority
+        requests: held by work whose priority requests the run waits on."""
+        with self._held_lock:
+            self._held[rate_class] = self._held.get(rate_class, 0) + 1
+        try:
+            yield
+        finally:
+            with self._held_lock:
+                self._held[rate_class] -= 1
 
     def answered(self, slot: Slot) -> None:
         at = self._clock()

@@ -201,14 +201,16 @@ class ExportPipeline:
 
     def _export(self, key: PageKey) -> Export:
         doc_id, page_id, output_format = key
-        content = export_page(
-            self._contents_stream,
-            doc_id,
-            page_id,
-            output_format,
-            sleep=self._wait,
-            **self._export_options,
-        )
+        # its status polls go before reads that can wait (tap_coda.services)
+        with self._contents_stream.services.rate_limits.reserving("read"):
+            content = export_page(
+                self._contents_stream,
+                doc_id,
+                page_id,
+                output_format,
+                sleep=self._wait,
+                **self._export_options,
+            )
         if self._on_export is not None:
             self._on_export(key, content)
         return content

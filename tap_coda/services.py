@@ -31,9 +31,11 @@ if t.TYPE_CHECKING:
 
 
 def export_poll_reserve(settings: Settings) -> dict[str, int]:
-    """Read slots only export status polls may use: one per export in flight (at most a
-    quarter of the window), so a burst of read-ahead never holds up an export, and with
-    it the next export start, the write budget's (tap_coda.pacing.is_export_status)."""
+    """At most how many read slots export status polls may have kept for them: one per
+    export in flight (ExportPipeline holds them), at most a quarter of the window. A burst
+    of read-ahead then never holds up an export, and with it the next export start, the
+    write budget's (tap_coda.pacing.is_export_status); with no export in flight every
+    read slot is anyone's."""
     reads = settings.rate_limits.get("read", 0)
     return {"read": min(settings.max_concurrency, reads // 4)} if reads > 0 else {}
 

@@ -210,8 +210,8 @@ def test_the_trace_says_when_each_request_asked_was_granted_and_answered(
 
 
 def test_reserved_slots_are_for_priority_requests_only() -> None:
-    """A burst of reads that can wait leaves room for the export polls the write budget
-    waits on."""
+    """While an export is in flight, a burst of reads that can wait leaves room for the
+    export polls the write budget waits on."""
     clock = Clock()
     paced = RateLimits(
         {"read": 4}, window_s=6.0, reserve={"read": 1}, clock=clock, sleep=clock.sleep
@@ -224,9 +224,25 @@ def test_reserved_slots_are_for_priority_requests_only() -> None:
         slot.answered()
         return slot.granted
 
-    assert [answered_at_once() for _ in range(3)] == [start] * 3
-    assert answered_at_once(priority=True) == start  # the reserved slot, at once
-    assert answered_at_once() == start + 6.0  # the others wait for the window
+    with paced.reserving("read"):
+        assert [answered_at_once() for _ in range(3)] == [start] * 3
+        assert answered_at_once(priority=True) == start  # the reserved slot, at once
+        assert answered_at_once() == start + 6.0  # the others wait for the window
+
+
+def test_without_work_reserving_them_every_slot_is_anyone_s() -> None:
+    """A no-change run (no export in flight) keeps its whole read budget."""
+    clock = Clock()
+    paced = RateLimits(
+        {"read": 4}, window_s=6.0, reserve={"read": 1}, clock=clock, sleep=clock.sleep
+    )
+    granted = []
+    for _ in range(4):
+        slot = paced.acquire("read")
+        assert slot is not None
+        slot.answered()
+        granted.append(slot.granted)
+    assert granted == [clock.now] * 4
 
 
 def test_export_status_polls_are_told_from_other_reads() -> None:
