@@ -61,7 +61,7 @@ def rewrite(path: Path, change: t.Callable[[str], str], perms: fsutil.Perms) -> 
                 out.write(data)
                 digest.update(data)
             out.flush()
-            if perms.fsync and changed:
+            if perms.fsync_each and changed:
                 os.fsync(out.fileno())
         if changed:
             tmp.replace(path)

@@ -200,6 +200,12 @@ class RunFolder:
     def promote(self) -> Path:
         """Rename the partial folder into place, then point `latest` at it."""
         shutil.rmtree(self.staging_dir, ignore_errors=True)
+        if self.perms.fsync and not self.perms.fsync_each:  # every file of the run on disk
+            try:
+                fsutil.sync_filesystem(self.partial)
+            except OSError as exc:
+                msg = f"cannot flush {self.partial.name} to disk: {exc}"
+                raise PromotionError(msg) from exc
         if self.final.exists() or self.final.is_symlink():
             raise PromotionError(f"{self.final} appeared during the run; not overwriting it")
         try:

@@ -12,7 +12,7 @@ Settings (also as env vars `TARGET_FILES_<KEY>` with `--config ENV`):
 | `run_id` | UTC start | this run's folder, e.g. `2026-03-07T101530Z`; `-2`… if taken |
 | `private` | `true` | run folders 0700 and files 0600 (else the umask decides) |
 | `hardlinks` | `true` | carry unchanged files forward from `latest` as hard links (else copies) |
-| `fsync` | `true` | flush every file to disk before the run is promoted |
+| `fsync` | `true` | flush every file to disk before the run is promoted (Linux: one `syncfs`) |
 | `require_complete_input` | `true` | tap-coda input: promote only after its final STATE |
 
 Plus singer-sdk's own target settings (`validate_records`, `add_record_metadata`,
@@ -102,7 +102,8 @@ SETTINGS = th.PropertiesList(
         "fsync",
         th.BooleanType,
         default=True,
-        description="Flush every file to disk before the run is promoted.",
+        description="Flush every file to disk before the run is promoted (on Linux one "
+        "syncfs of the run's file system instead of an fsync per file).",
     ),
     th.Property(
         "verify_carried",

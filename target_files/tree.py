@@ -71,7 +71,7 @@ class Tree:
         dst = self.root / rel
         fsutil.mkdir(dst.parent, self.perms)
         staged.replace(dst)
-        if self.perms.fsync:
+        if self.perms.fsync_each:
             fsutil.fsync_path(dst)
         self.record(rel, self.staging.digest(staged))
 

@@ -84,3 +84,41 @@ def test_run_id_must_be_a_plain_name(bad: str) -> None:
 def test_run_id_may_be_any_plain_name() -> None:
     assert run_id_problem("2026-03-07T101530Z") is None
     assert run_id_problem("nightly 7") is None
+
+
+def test_a_durable_run_is_flushed_once_before_its_rename_not_file_by_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With syncfs, files are not fsynced one by one; the run's file system is flushed
+    once, while the run is still partial, so `latest` never names a run not on disk."""
+    flushed: list[bool] = []
+    out = tmp_path / "out"
+
+    def syncfs(fd: int) -> int:
+        flushed.append((out / ".partial-r1").is_dir() and not (out / "r1").exists())
+        return 0
+
+    monkeypatch.setattr(fsutil, "SYNCFS", syncfs)
+    perms = fsutil.Perms(private=True, fsync=True)
+    assert not perms.fsync_each
+    run = RunFolder(out, "r1", START, perms)
+    assert run.partial.name == ".partial-r1"
+    run.promote()
+    assert flushed == [True]
+    assert (out / "latest.txt").read_text(encoding="utf-8") == "r1\n"
+
+
+def test_a_run_that_cannot_be_flushed_is_not_promoted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fsutil, "SYNCFS", lambda fd: -1)
+    run = RunFolder(tmp_path, "r1", START, fsutil.Perms(private=True, fsync=True))
+    with pytest.raises(PromotionError, match="cannot flush"):
+        run.promote()
+    assert not (tmp_path / "r1").exists() and not (tmp_path / "latest.txt").exists()
+
+
+def test_without_syncfs_every_file_is_fsynced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fsutil, "SYNCFS", None)
+    assert fsutil.Perms(fsync=True).fsync_each
+    assert not fsutil.Perms(fsync=False).fsync_each
