@@ -57,14 +57,12 @@ def wait_seconds(anchors: t.Iterable[float], now: float, window: Window) -> floa
 
 class MemorySlots:
     """One process's slots, per class: the answered ones' anchors (sorted) and the ones
-    in flight (id -> grant + cap). Only live slots are kept, so counting is cheap and
+    in flight (id -> grant, cap). Only live slots are kept, so counting is cheap and
     only a full window is sorted."""
-
-    shared = False
 
     def __init__(self) -> None:
         self._answered: dict[str, list[float]] = {}
-        self._flying: dict[str, dict[int, float]] = {}
+        self._flying: dict[str, dict[int, tuple[float, float]]] = {}
         self._next = 0
         self._lock = threading.Lock()
 
@@ -73,21 +71,23 @@ class MemorySlots:
         with self._lock:
             answered = self._answered.setdefault(rate_class, [])
             flying = self._flying.setdefault(rate_class, {})
-            del answered[: bisect.bisect_right(answered, now - window.seconds)]
-            for key in [k for k, until in flying.items() if until <= now - window.seconds]:
-                del flying[key]
+            gone = now - window.seconds
+            del answered[: bisect.bisect_right(answered, gone)]
+            in_flight = {key: anchor_of(g, None, now, cap) for key, (g, cap) in flying.items()}
+            for key in [k for k, anchor in in_flight.items() if anchor <= gone]:
+                del flying[key], in_flight[key]
             if len(answered) + len(flying) >= window.count:
-                live = answered + [min(now, until) for until in flying.values()]
-                return None, wait_seconds(live, now, window)
+                return None, wait_seconds([*answered, *in_flight.values()], now, window)
             self._next += 1
-            flying[self._next] = now + window.cap
+            flying[self._next] = (now, window.cap)
             return self._next, 0.0
 
     def answer(self, rate_class: str, key: int, at: float) -> None:
         with self._lock:
-            until = self._flying.get(rate_class, {}).pop(key, None)
-            if until is not None:  # else: it already left the window
-                bisect.insort(self._answered[rate_class], min(at, until))
+            flown = self._flying.get(rate_class, {}).pop(key, None)
+            if flown is not None:  # else: it already left the window
+                granted, cap = flown
+                bisect.insort(self._answered[rate_class], anchor_of(granted, at, at, cap))
 
 
 _SCHEMA = """
@@ -108,8 +108,6 @@ class SQLiteSlots:
     `BEGIN IMMEDIATE` transaction, so two processes never take the same room. Only live
     slots are kept. Times are `time.monotonic()`, one clock for every process of the
     machine; a slot granted "in the future" is from before a reboot and is dropped."""
-
-    shared = True
 
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(
