@@ -190,3 +190,32 @@ def viewer_files(run: Path) -> set[Path]:
     itself, which tests of the backup tree leave to the viewer's own tests."""
     assert (run / "index.html").is_file(), run
     return {run / "index.html", *(p for p in (run / "viewer").rglob("*") if p.is_file())}
+
+
+def run_tap_without(
+    config: dict[str, Any], workdir: Path, stream: str, *, token: str
+) -> subprocess.CompletedProcess[str]:
+    """`tap-coda --discover`, then `tap-coda --catalog …` with `stream` deselected (every
+    other stream selected), checked: what a target that leaves a stream out receives."""
+    args = tap_command(config, workdir)
+    env = child_env(token)
+    found = subprocess.run(
+        [*args, "--discover"], capture_output=True, text=True, env=env, timeout=300, check=True
+    )
+    catalog = json.loads(found.stdout)
+    for entry in catalog["streams"]:
+        for meta in entry["metadata"]:
+            if meta["breadcrumb"] == []:
+                meta["metadata"]["selected"] = entry["tap_stream_id"] != stream
+    catalog_file = workdir / "catalog.json"
+    catalog_file.write_text(json.dumps(catalog), encoding="utf-8")
+    done = subprocess.run(
+        [*args, "--catalog", str(catalog_file)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done

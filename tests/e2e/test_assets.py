@@ -26,7 +26,7 @@ from fakecoda.assetdocs import UNFETCHABLE, build_asset_workspace
 from fakecoda.assets import AssetFile
 from tests.e2e.assetcase import TOKEN, key_of, load, tap_config
 from tests.fakes import StartFake
-from tests.helpers import PipeResult, run_pipe, tap_command
+from tests.helpers import PipeResult, run_pipe, run_tap_without, tap_command
 
 if t.TYPE_CHECKING:
     from fakecoda import Workspace
@@ -259,29 +259,8 @@ def test_a_catalog_without_the_assets_stream_fetches_no_asset(
 ) -> None:
     """Deselected, `assets` costs nothing: no asset host is asked (no record would carry
     the bytes), and every other stream is as served."""
-    import subprocess
-
-    from tests.helpers import child_env
-
     fake = start_fake(build_asset_workspace(), token=TOKEN)
-    args = tap_command(tap_config(fake), tmp_path)
-    found = subprocess.run(
-        [*args, "--discover"], capture_output=True, text=True, env=child_env(TOKEN), check=True
-    )
-    catalog = json.loads(found.stdout)
-    for entry in catalog["streams"]:
-        for meta in entry["metadata"]:
-            if meta["breadcrumb"] == []:
-                meta["metadata"]["selected"] = entry["tap_stream_id"] != "assets"
-    (tmp_path / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
-    done = subprocess.run(
-        [*args, "--catalog", str(tmp_path / "catalog.json")],
-        capture_output=True,
-        text=True,
-        env=child_env(TOKEN),
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = run_tap_without(tap_config(fake), tmp_path, "assets", token=TOKEN)
     streams = {json.loads(line).get("stream") for line in done.stdout.splitlines()}
     assert "assets" not in streams and "page_contents" in streams
     assert fake.asset_host is not None and fake.asset_host.log == []

@@ -28,7 +28,7 @@ from tests.e2e.assetcase import TOKEN, tap_config
 from tests.e2e.measured import measured_pipe
 from tests.e2e.tree import page_stem_path
 from tests.e2e.warehouse import target_bin
-from tests.helpers import FAST_TAP, child_env, run_pipe, script, tap_command
+from tests.helpers import FAST_TAP, child_env, run_pipe, run_tap_without, script
 
 if t.TYPE_CHECKING:
     from fakecoda import Doc, Page, Workspace
@@ -239,14 +239,7 @@ def test_with_the_parts_stream_deselected_a_large_export_travels_whole(
     ws.edit_page(doc.id, page.id, markdown=_filler(2 * PART_BYTES + 7), html="<p>small</p>")
     fake = start_fake(ws, token=TOKEN)
     config = {"api_url": fake.url, **FAST_TAP, "doc_ids": [doc.id], "download_assets": False}
-    discover = run_tap_args(config, tmp_path, "--discover")
-    catalog = json.loads(discover.stdout)
-    for entry in catalog["streams"]:
-        for meta in entry["metadata"]:
-            if meta["breadcrumb"] == []:
-                meta["metadata"]["selected"] = entry["tap_stream_id"] != "page_content_parts"
-    (tmp_path / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
-    done = run_tap_args(config, tmp_path, "--catalog", str(tmp_path / "catalog.json"))
+    done = run_tap_without(config, tmp_path, "page_content_parts", token=TOKEN)
     messages = [json.loads(line) for line in done.stdout.splitlines()]
     streams = {m.get("stream") for m in messages if m["type"] in ("SCHEMA", "RECORD")}
     assert "page_content_parts" not in streams
@@ -260,15 +253,3 @@ def test_with_the_parts_stream_deselected_a_large_export_travels_whole(
     ]
     assert record["content"] == ws.export_content(doc, page, "markdown")
     assert "parts" not in record
-
-
-def run_tap_args(
-    config: dict[str, t.Any], workdir: Path, *args: str
-) -> subprocess.CompletedProcess[str]:
-    """`tap-coda --config … ARGS`, checked."""
-    command = [*tap_command(config, workdir), *args]
-    done = subprocess.run(
-        command, capture_output=True, text=True, env=child_env(TOKEN), timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
