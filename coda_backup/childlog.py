@@ -9,6 +9,8 @@ import threading
 import typing as t
 from collections import deque
 
+from tap_coda.workers import WorkerThread
+
 if t.TYPE_CHECKING:
     from coda_backup.progress import Console
 
@@ -55,7 +57,7 @@ class ChildLog:
         self._thread: threading.Thread | None = None
 
     def start(self, stream: t.IO[bytes]) -> None:
-        self._thread = threading.Thread(
+        self._thread = WorkerThread(
             target=self._pump, args=(stream,), name=f"{self.name}-stderr", daemon=True
         )
         self._thread.start()

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coda_backup.childlog import ChildLog
+from tap_coda.workers import WorkerThread
 
 if t.TYPE_CHECKING:
     from coda_backup.progress import Console, Progress
@@ -269,7 +270,7 @@ def _read_target(
     assert target.stdout is not None and target.stderr is not None
     log.start(target.stderr)
     stdout = target.stdout
-    reader = threading.Thread(target=lambda: out.extend(stdout), name="target-stdout", daemon=True)
+    reader = WorkerThread(target=lambda: out.extend(stdout), name="target-stdout", daemon=True)
     reader.start()
     return reader
 

@@ -19,6 +19,7 @@ import typing as t
 from tqdm import tqdm
 
 from coda_backup.totals import Snapshot, Totals, describe, snapshot
+from tap_coda.workers import WorkerThread
 
 #: Streams whose records the progress display counts (bytes: the relay never decodes).
 COUNTED_STREAMS = (b"docs", b"pages", b"page_contents", b"tables", b"rows", b"failures")
@@ -155,7 +156,7 @@ class Progress:
             self.console.line(f"coda-backup: progress: finished: {self.text()}")
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="progress", daemon=True)
+        self._thread = WorkerThread(target=self._run, name="progress", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import threading
 import typing as t
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -31,6 +31,7 @@ import requests
 
 from tap_coda import assetrefs, httpsession, schemas
 from tap_coda.streams import ChildStream, DocsStream
+from tap_coda.workers import WorkerPool
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -77,7 +78,7 @@ class AssetFetcher:
         self.max_bytes = settings.asset_max_bytes
         self.timeout = float(settings.request_timeout)
         self._spool: Path | None = None  # made at the first download (not for --discover)
-        self._pool = ThreadPoolExecutor(FETCH_WORKERS, thread_name_prefix="asset")
+        self._pool = WorkerPool(FETCH_WORKERS, thread_name_prefix="asset")
         self._jobs: dict[str, dict[str, AssetJob]] = {}
         self._lock = threading.Lock()
         self._local = threading.local()

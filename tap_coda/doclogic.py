@@ -10,7 +10,7 @@ reason, never a failure. `folders` lists `GET /folders` once per run.
 from __future__ import annotations
 
 import typing as t
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from http import HTTPStatus
 
 from tap_coda import decisions, schemas
@@ -19,6 +19,7 @@ from tap_coda.egress import segment
 from tap_coda.readahead import Listing
 from tap_coda.responses import json_body
 from tap_coda.streams import OBJECT_ERRORS, BackupStream, ChildStream, DocsStream
+from tap_coda.workers import WorkerPool
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -54,7 +55,7 @@ class _NamedItemsStream(ChildStream):
         doc_id = context["doc_id"]
         ahead = self.services.read_ahead
         taken: Future[Items] | None = ahead.take(self.name, doc_id) if ahead else None
-        with ThreadPoolExecutor(DETAIL_WORKERS, thread_name_prefix=self.name) as pool:
+        with WorkerPool(DETAIL_WORKERS, thread_name_prefix=self.name) as pool:
             listing, details = (taken or self.read(doc_id, pool.submit)).result()
             refs = list(
                 self.guarded(

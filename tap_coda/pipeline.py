@@ -16,12 +16,13 @@ import copy
 import logging
 import threading
 import typing as t
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 from tap_coda import decisions, progress
 from tap_coda.client import CodaRequestError
 from tap_coda.export import export_page
 from tap_coda.spooled import Export
+from tap_coda.workers import WorkerPool, WorkerThread
 
 if t.TYPE_CHECKING:
     from tap_coda.client import CodaStream
@@ -104,7 +105,7 @@ class ExportPipeline:
         self._keep_page = keep_page
         self._export_options = export_options
         self._refetch = refetch
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coda-export")
+        self._pool = WorkerPool(max_workers=workers, thread_name_prefix="coda-export")
         self._pending = threading.BoundedSemaphore(max(MAX_PENDING_EXPORTS, 2 * workers))
         self._lock = threading.Lock()
         self._exports: dict[PageKey, Future[Export]] = {}
@@ -118,7 +119,7 @@ class ExportPipeline:
         """List the pages of these docs (in order) and start their exports, in background."""
         for doc_id in doc_ids:
             self._listings[doc_id] = Future()
-        self._lister = threading.Thread(
+        self._lister = WorkerThread(
             target=self._list_all, args=(list(doc_ids),), name="coda-pages", daemon=True
         )
         self._lister.start()

@@ -12,7 +12,8 @@ and retries as any request.
 from __future__ import annotations
 
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
+
+from tap_coda.workers import WorkerPool
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ def pages_ahead(fetch: Callable[[], _Page], advance: Callable[[_Page], bool]) ->
     settled paginator. An error of a fetch is raised where that page would have been
     handed over: every earlier page has been handled by then, as without read-ahead.
     """
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rows-ahead")
+    pool = WorkerPool(max_workers=1, thread_name_prefix="rows-ahead")
     try:
         upcoming = pool.submit(fetch)
         while True:

@@ -17,12 +17,13 @@ import functools
 import logging
 import threading
 import typing as t
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from tap_coda import progress
 from tap_coda.client import table_path
 from tap_coda.responses import json_body
+from tap_coda.workers import WorkerPool
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -83,7 +84,7 @@ class ReadAhead:
 
     def __init__(self, *, workers: int, window: int = 3) -> None:
         self._window = window
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coda-read")
+        self._pool = WorkerPool(max_workers=workers, thread_name_prefix="coda-read")
         self._lock = threading.RLock()
         self._taken: dict[Key, object] = {}
         #: name -> (reader, its window, how many docs it has started)

@@ -157,3 +157,18 @@ def test_the_size_check_names_every_offender_with_its_size() -> None:
         f"m.py:{class_line}: class Big, {MAX_CLASS + 1} lines (limit {MAX_CLASS})",
         f"m.py:{class_line + 1}: function long, {MAX_FUNCTION + 1} lines (limit {MAX_FUNCTION})",
     ]
+
+
+def test_every_product_thread_leaves_stop_signals_to_the_main_thread() -> None:
+    """The tap, the target and coda-backup start threads through `tap_coda.workers` only,
+    which blocks SIGINT and SIGTERM in them (a worker taking one left a tap hanging; the
+    fake Coda API's server threads are its own)."""
+    raw = ("threading.Thread(", "ThreadPoolExecutor(", "threading.Timer(")
+    direct = [
+        str(path.relative_to(REPO_ROOT))
+        for package in PRODUCT
+        if package != "fakecoda"
+        for path in sorted((REPO_ROOT / package).rglob("*.py"))
+        if path.name != "workers.py" and any(s in path.read_text(encoding="utf-8") for s in raw)
+    ]
+    assert direct == []

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from coda_backup.restore import rowplan
 from coda_backup.restore.client import Waiting
+from tap_coda.workers import WorkerThread
 
 if t.TYPE_CHECKING:
     from coda_backup.restore.client import Client
@@ -75,7 +76,7 @@ class Sender:
             self._cond.notify_all()
         if self._thread is None:
             self._confirmer = self.client.twin()
-            self._thread = threading.Thread(target=self._confirm_loop, daemon=True)
+            self._thread = WorkerThread(target=self._confirm_loop, daemon=True)
             self._thread.start()
 
     def _confirm_loop(self) -> None:
