@@ -109,7 +109,11 @@ class ExportPipeline:
         self._pending = threading.BoundedSemaphore(max(MAX_PENDING_EXPORTS, 2 * workers))
         self._lock = threading.Lock()
         self._exports: dict[PageKey, Future[Export]] = {}
+        #: each doc's listing until the pages stream takes it (then it is let go: at 10,000
+        #: pages the listings held to the end were 29 MB of the tap's peak)
         self._listings: dict[str, Future[list[dict[str, t.Any]]]] = {}
+        #: each doc's canvas pages the run keeps, for `prefetch` (ids only, held to the end)
+        self._exportable: dict[str, Future[frozenset[str]]] = {}
         self._lister: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -119,6 +123,7 @@ class ExportPipeline:
         """List the pages of these docs (in order) and start their exports, in background."""
         for doc_id in doc_ids:
             self._listings[doc_id] = Future()
+            self._exportable[doc_id] = Future()
         self._lister = WorkerThread(
             target=self._list_all, args=(list(doc_ids),), name="coda-pages", daemon=True
         )
@@ -126,17 +131,26 @@ class ExportPipeline:
 
     def _list_all(self, doc_ids: list[str]) -> None:
         for doc_id in doc_ids:
-            listing = self._listings[doc_id]
+            listing, exportable = self._listings[doc_id], self._exportable[doc_id]
             if self._stop.is_set():
                 listing.cancel()
+                exportable.cancel()
                 continue
             try:
                 pages = list(self._pages_stream.request_records({"doc_id": doc_id}))
             except BaseException as exc:  # handed to the stream that reads the listing
                 listing.set_exception(exc)
+                exportable.cancel()
                 continue
-            listing.set_result(pages)
             kept = [page for page in pages if self._keep_page(page)]
+            exportable.set_result(
+                frozenset(
+                    page["id"]
+                    for page in kept
+                    if decisions.page_is_exportable(page.get("contentType"))
+                )
+            )
+            listing.set_result(pages)
             planned = [
                 (doc_id, page["id"], output_format)
                 for page in kept
@@ -155,23 +169,16 @@ class ExportPipeline:
         again once that table's rows are read; started here, the export is not on the
         sync's path. Only canvas pages the run backs up; skipped (the export then starts
         when the page's turn comes) while too many results wait unread."""
-        listing = self._listings.get(doc_id)
-        if listing is None or self._stop.is_set():
+        exportable = self._exportable.get(doc_id)
+        if exportable is None or self._stop.is_set():
             return
         # Runs now if the doc's pages are listed, else on the listing thread once they are.
-        listing.add_done_callback(lambda done: self._prefetch_listed(done, doc_id, page_id))
+        exportable.add_done_callback(lambda done: self._prefetch_listed(done, doc_id, page_id))
 
     def _prefetch_listed(
-        self, listing: Future[list[dict[str, t.Any]]], doc_id: str, page_id: str
+        self, exportable: Future[frozenset[str]], doc_id: str, page_id: str
     ) -> None:
-        if listing.cancelled() or listing.exception() is not None or self._stop.is_set():
-            return
-        page = next((p for p in listing.result() if p.get("id") == page_id), None)
-        if (
-            page is None
-            or not decisions.page_is_exportable(page.get("contentType"))
-            or not self._keep_page(page)
-        ):
+        if exportable.cancelled() or self._stop.is_set() or page_id not in exportable.result():
             return
         for output_format in self._formats:
             if self._pending.acquire(blocking=False):
@@ -183,8 +190,9 @@ class ExportPipeline:
                     progress.announce("exports", doc=doc_id, count=1)
 
     def pages(self, doc_id: str) -> list[dict[str, t.Any]] | None:
-        """The doc's page listing (raises what listing raised); None if not prefetched."""
-        listing = self._listings.get(doc_id)
+        """The doc's page listing (raises what listing raised); None if not prefetched.
+        Taken once: the pages stream holds it while it goes through the doc."""
+        listing = self._listings.pop(doc_id, None)
         return None if listing is None else listing.result()
 
     # -- exports ------------------------------------------------------------------------

@@ -12,12 +12,15 @@ once per doc (the streams call `flush` when a doc's children are done), at the e
 run, and at most every `interval_s` seconds in between, so that a long doc's progress is
 not lost to an interruption. What it sends is always the live state at a point where
 singer-sdk would have sent it, so a resumed run starts from a state as correct as
-before, only less often refreshed. Each STATE is encoded once by msgspec (C) and
-compared with the last as bytes.
+before, only less often refreshed. Each STATE is encoded once by msgspec (C), straight
+into the buffer that is written, and compared with the last by digest: at 10,000 pages a
+STATE is megabytes, and each copy of it held at once (the last line kept to compare, the
+line plus its newline, the writer's batch) added as much to the tap's peak memory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 import typing as t
 
@@ -38,7 +41,7 @@ STATE_INTERVAL_SECONDS = 60.0
 class RawWriter(t.Protocol):
     """The tap's message writer: takes an encoded line and sends it after what it holds."""
 
-    def write_line(self, line: bytes) -> None: ...
+    def write_line(self, line: bytes | bytearray) -> None: ...
 
 
 class DocStateWriter(StateWriter):
@@ -55,7 +58,7 @@ class DocStateWriter(StateWriter):
         self._interval_s = interval_s
         self._clock = clock
         self._pending: types.TapState | None = None
-        self._last_line = b""
+        self._last_digest = b""
         self._last_sent = -float("inf")
         self.sent = 0  # STATE messages written (tests and logs)
 
@@ -70,13 +73,15 @@ class DocStateWriter(StateWriter):
         `final`: the run's last STATE, sent even when it says nothing new: it is the
         message that tells target-files the tap finished (docs/RECORDS.md)."""
         state, self._pending = self._pending, None
-        line = b""
+        line, digest = bytearray(), b""
         if state is not None:
-            line = encoder.encode({"type": "STATE", "value": state}) + b"\n"
+            encoder.encode_into({"type": "STATE", "value": state}, line)
+            line += b"\n"
+            digest = hashlib.blake2b(line, digest_size=16).digest()
             self._last_sent = self._clock()
-            if line == self._last_line and not final:
-                line = b""
+            if digest == self._last_digest and not final:
+                line.clear()
         self._raw.write_line(line)  # an empty line sends only what the writer holds
         if line:
-            self._last_line = line
+            self._last_digest = digest
             self.sent += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import sys
+import typing as t
 
 from singer_sdk import singerlib as singer
 from singer_sdk.contrib.msgspec import MsgSpecWriter
@@ -31,28 +32,36 @@ class RowBatchingWriter(MsgSpecWriter):
         if type(message) is not singer.RecordMessage or len(self._held) >= self.LIMIT:
             self.send()
 
-    def write_line(self, line: bytes) -> None:
-        """An encoded message (tap_coda.state's STATE): after what is held, then flushed."""
-        self._held += line
-        self.send()
+    def write_line(self, line: bytes | bytearray) -> None:
+        """An encoded message (tap_coda.state's STATE): after what is held, then flushed.
+        Written as it is, not copied into the batch (a STATE can be megabytes)."""
+        self._send(line)
 
     def send(self) -> None:
-        """Write what is held to stdout (resolved now: tests redirect it) and flush."""
-        out = sys.stdout.buffer
-        # Written through a view, never copied: a large record would otherwise be held
-        # twice more (a bytes copy, then a slice per partial write).
+        """Write what is held to stdout and flush."""
+        self._send(b"")
+
+    def _send(self, line: bytes | bytearray) -> None:
+        out = sys.stdout.buffer  # resolved now: tests redirect it
         try:
-            with memoryview(self._held) as data:
-                start = 0
-                while start < len(data):  # an unbuffered stdout may take part of a write
-                    written = out.write(data[start:])
-                    if not written:
-                        raise BlockingIOError("stdout took no bytes")
-                    start += written
+            _write_all(out, self._held)
         finally:
             self._held.clear()
+        _write_all(out, line)
         out.flush()
 
     def _send_quietly(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             self.send()
+
+
+def _write_all(out: t.BinaryIO, data: bytes | bytearray) -> None:
+    """Write through a view, never a copy: a large message would otherwise be held twice
+    more (a bytes copy, then a slice per partial write)."""
+    with memoryview(data) as view:
+        start = 0
+        while start < len(view):  # an unbuffered stdout may take part of a write
+            written = out.write(view[start:])
+            if not written:
+                raise BlockingIOError("stdout took no bytes")
+            start += written

@@ -10,9 +10,9 @@ class Lines:
     def __init__(self) -> None:
         self.lines: list[bytes] = []
 
-    def write_line(self, line: bytes) -> None:
+    def write_line(self, line: bytes | bytearray) -> None:
         if line:
-            self.lines.append(line)
+            self.lines.append(bytes(line))
 
 
 def test_a_repeated_state_is_dropped_but_the_final_one_is_sent() -> None:
