@@ -69,13 +69,14 @@ def needs_export(
 ) -> bool:
     """Whether the page contents stream will export this page whatever its tables did
     (`decisions.page_export_reason` without the table rule, which is known only later)."""
-    if not decisions.page_is_exportable(page.get("contentType")):
-        return False
+    page_id = page.get("id")
+    if not page_id or not decisions.page_is_exportable(page.get("contentType")):
+        return False  # a page without an id is the pages stream's failure to record
     reason = decisions.page_export_reason(
         updated_at=page.get("updatedAt"),
-        previous=marks.get((doc_id, page["id"], output_format)),
+        previous=marks.get((doc_id, page_id, output_format)),
         table_changed=False,
-        refetch=decisions.refetch_key(doc_id, page["id"]) in refetch,
+        refetch=decisions.refetch_key(doc_id, page_id) in refetch,
     )
     return reason is not None
 
@@ -142,15 +143,15 @@ class ExportPipeline:
                 listing.set_exception(exc)
                 exportable.cancel()
                 continue
+            listing.set_result(pages)  # first: what follows must never hold up the stream
             kept = [page for page in pages if self._keep_page(page)]
             exportable.set_result(
                 frozenset(
                     page["id"]
                     for page in kept
-                    if decisions.page_is_exportable(page.get("contentType"))
+                    if page.get("id") and decisions.page_is_exportable(page.get("contentType"))
                 )
             )
-            listing.set_result(pages)
             planned = [
                 (doc_id, page["id"], output_format)
                 for page in kept
