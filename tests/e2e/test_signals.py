@@ -25,7 +25,13 @@ from pathlib import Path
 import pytest
 
 from fakecoda import FakeCoda, build_demo_workspace
-from tests.e2e.backup_cli import clean_env, console_script, message_lines, run_coda_backup
+from tests.e2e.backup_cli import (
+    FAST_TAP_SETTINGS,
+    clean_env,
+    console_script,
+    message_lines,
+    run_coda_backup,
+)
 from tests.e2e.tree import listed_docs
 from tests.e2e.truth import Tree, check_run
 from tests.fakes import StartFake
@@ -277,7 +283,7 @@ def test_only_the_main_threads_take_a_stop_signal(start_fake: StartFake, tmp_pat
 
     stuck = [Fault("export_stuck")]
     with start_fake(build_demo_workspace(), token=TOKEN, faults=stuck) as fake:
-        settings = {**json.loads(clean_env()["CODA_BACKUP_TAP_SETTINGS"]), "export_timeout": 3600}
+        settings = {**FAST_TAP_SETTINGS, "export_timeout": 3600}
         proc = subprocess.Popen(
             [
                 console_script("coda-backup"),
