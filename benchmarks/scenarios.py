@@ -257,6 +257,7 @@ def cool_down(fake: FakeCoda) -> None:
     inherit its spent budget (and 429s). Each measured run starts with a full budget, as
     a scheduled backup hours after the last one does.
     """
+    os.sync()  # and with the last run's writes on disk: their writeback is not this run's
     limits = fake.config.rate_limits
     if limits is None or not fake.log:
         return

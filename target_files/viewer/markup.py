@@ -47,8 +47,26 @@ def label(name: object, obj_id: object) -> str:
 def url(from_rel: str, to_rel: str) -> str:
     """The relative URL from the view file `from_rel` to the file `to_rel` (both relative
     to the run, with `/`)."""
-    here = posixpath.dirname(from_rel) or "."
-    return quote(posixpath.relpath(to_rel, here), safe="/")
+    return quote(relative(from_rel, to_rel), safe="/")
+
+
+def relative(from_rel: str, to_rel: str) -> str:
+    """`posixpath.relpath(to_rel, dirname(from_rel))` for run paths. Those are normal (no
+    empty, `.` or `..` part), so it is up past the folders they do not share and down:
+    string work only. relpath asks the OS for the working directory twice a call, which was
+    a third of the views' time at 5,000 pages (a view holds about seven links)."""
+    here, there = from_rel.split("/")[:-1], to_rel.split("/")
+    if _ODD_PARTS.intersection(here) or _ODD_PARTS.intersection(there):
+        return posixpath.relpath(to_rel, posixpath.dirname(from_rel) or ".")
+    common = 0
+    for mine, theirs in zip(here, there, strict=False):
+        if mine != theirs:
+            break
+        common += 1
+    return "/".join([".."] * (len(here) - common) + there[common:]) or "."
+
+
+_ODD_PARTS = frozenset(("", ".", ".."))
 
 
 def href(from_rel: str, to_rel: str) -> str:

@@ -12,9 +12,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 
 from target_files import viewer
-from target_files.viewer import content, tableview
+from target_files.viewer import content, markup, tableview
 from target_files.viewer.docview import DocViews
 from target_files.viewer.markup import CSP_NO_SCRIPT, CSP_SCRIPT, document, esc, label
 
@@ -149,3 +151,22 @@ def test_a_deep_page_tree_needs_no_recursion(tmp_path: Path) -> None:
     html = views.tree_html(views.load_pages())
     assert html.count("<li>") == html.count("</li>") == depth
     assert html.count("<ul") == html.count("</ul>") == depth
+
+
+_PART = st.sampled_from(["viewer", "1", "docs", "Doc__d1", "p1.html", "a b", "", ".", ".."])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_PART, min_size=1, max_size=5), st.lists(_PART, min_size=1, max_size=5))
+@example(["viewer", "3", "p1.html"], ["viewer", "3"])  # the view's own folder: "."
+@example(["viewer", "3", "p1.html"], ["viewer"])  # a folder above it: ".."
+@example(["index.html"], ["viewer", "viewer.css"])  # from the run's top
+def test_relative_links_are_what_relpath_gives(here: list[str], there: list[str]) -> None:
+    """The views' string-only relative path (markup.relative) against posixpath.relpath,
+    for normal run paths and odd ones (empty, `.` and `..` parts take relpath's road)."""
+    from_rel, to_rel = "/".join(here), "/".join(there)
+    assume(to_rel and not to_rel.startswith("/") and not from_rel.startswith("/"))
+    assume(posixpath.normpath(to_rel) != ".." and not posixpath.normpath(to_rel).startswith("../"))
+    assume(not posixpath.normpath(from_rel).startswith(".."))
+    expected = posixpath.relpath(to_rel, posixpath.dirname(from_rel) or ".")
+    assert markup.relative(from_rel, to_rel) == expected
