@@ -17,6 +17,23 @@ REDACTED = "[redacted]"
 _SECRETS: set[str] = set()
 
 
+#: Shorter than any real token (Coda's are 36 characters), and long enough that masking
+#: it in every log line never eats ordinary text: a 1-character token masked every
+#: occurrence of that character.
+MIN_TOKEN_CHARS = 12
+
+
+def token_problem(token: str) -> str | None:
+    """Why `token` (already stripped) cannot be a Coda API token, or None. Said before it
+    is sent anywhere or registered for redaction, so the message never quotes it."""
+    if len(token) < MIN_TOKEN_CHARS:
+        return (
+            f"the API token is {len(token)} character{'s' if len(token) != 1 else ''} long; "
+            f"Coda's are 36"
+        )
+    return None  # a line break inside is refused as it is sent (sending.py), redacted
+
+
 def redact(text: str) -> str:
     """`text` with every registered secret replaced by `[redacted]`."""
     for secret in sorted(_SECRETS, key=len, reverse=True):  # whole forms before pieces

@@ -29,6 +29,7 @@ from tap_coda.pagestreams import PageContentsStream, PagesStream
 from tap_coda.pipeline import ExportPipeline, page_bookmarks, rows_bookmarks
 from tap_coda.reach import CodaUnreachableError
 from tap_coda.readahead import ReadAhead, TableReads
+from tap_coda.redaction import token_problem
 from tap_coda.responses import json_body
 from tap_coda.rows import RowsStream, TableSyncsStream
 from tap_coda.services import Services
@@ -208,6 +209,10 @@ class TapCoda(Tap):
                 f"no Coda API token: set {TOKEN_ENV}, or give a token file "
                 "(--token-file / api_token_file)"
             )
+            raise CodaAuthError(msg)
+        problem = token_problem(str(token).strip())
+        if problem:
+            msg = f"{problem}: check {TOKEN_ENV} or the token file"
             raise CodaAuthError(msg)
         return str(token)
 

@@ -23,6 +23,7 @@ from coda_backup.restore.report import text_lines
 from coda_backup.restore.rowplan import ColumnMismatchError
 from coda_backup.restore.snapshot import Snapshot, SnapshotError, open_run
 from coda_backup.settings import extra_tap_settings
+from tap_coda.redaction import token_problem
 from tap_coda.settings import TOKEN_ENV, Settings
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE = 0, 1, 2
@@ -80,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _token(args: argparse.Namespace) -> str:
+    token = _given_token(args)
+    problem = token_problem(token)
+    if problem:
+        raise RestoreError(f"{problem}: check {TOKEN_ENV} or --token-file")
+    return token
+
+
+def _given_token(args: argparse.Namespace) -> str:
     token = os.environ.get(TOKEN_ENV, "").strip()
     if token:
         return token

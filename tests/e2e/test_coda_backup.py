@@ -397,6 +397,19 @@ def test_wrong_token(start_fake: StartFake, tmp_path: Path) -> None:
     assert fake.count(method="POST") == 0
 
 
+def test_a_token_too_short_to_be_codas_is_one_line_and_never_sent(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
+    """A one-character token was sent, and masking it in the log lines masked every
+    occurrence of that character; now it is refused before any request."""
+    fake = start_fake(build_demo_workspace())
+    result = run_coda_backup(output=tmp_path / "b", fake=fake, token="e")
+    assert result.returncode == 1
+    assert_one_clear_error(result, "the API token is 1 character long", "CODA_API_TOKEN")
+    assert "[redacted]" not in result.stderr
+    assert not fake.log
+
+
 @pytest.mark.parametrize("kind", ["missing", "directory", "empty"])
 def test_unusable_token_file(kind: str, start_fake: StartFake, tmp_path: Path) -> None:
     fake = start_fake(build_demo_workspace())

@@ -57,7 +57,9 @@ def test_pings_start_and_exit_code_and_json_summary(
     assert printed == result.summary()
     assert printed["run_id"] == result.latest
 
-    wrong = run_coda_backup("--ping-url", url, output=tmp_path / "c", fake=fake, token="wrong")
+    wrong = run_coda_backup(
+        "--ping-url", url, output=tmp_path / "c", fake=fake, token="wrong-token-0000"
+    )
     assert wrong.returncode == 1
     assert seen[2:] == ["/ping/check-1234/start", "/ping/check-1234/1"]
 

@@ -136,6 +136,21 @@ def test_a_read_only_token_is_one_line(start_fake: StartFake, tmp_path: Path) ->
         assert TOKEN not in proc.stderr + proc.stdout
 
 
+def test_a_token_too_short_to_be_codas_is_one_line_before_any_request(
+    start_fake: StartFake, tmp_path: Path
+) -> None:
+    ws = restore_workspace()
+    with start_fake(ws) as fake:
+        backed_up(fake, tmp_path / "out")
+        fake.reset_log()
+        proc = run_restore(fake, "rows", *args_for(fake, tmp_path / "out"), token="e")
+        assert not fake.log
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "the API token is 1 character long" in lines[0]
+
+
 def test_rows_into_another_table_by_column_name(start_fake: StartFake, tmp_path: Path) -> None:
     ws = restore_workspace()
     with start_fake(ws) as fake:
