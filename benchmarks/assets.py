@@ -24,7 +24,7 @@ from fakecoda import FakeCoda, FakeConfig, Workspace
 from fakecoda.assets import AssetFile
 from fakecoda.builders import _workspace
 
-TOKEN = "bench-token"
+TOKEN = "bench-token-assets"
 SMALL, LARGE = 3 * 1024, 300 * 1024 * 1024
 LIMIT_MB = 30  # issue #14: a 300 MB attachment costs no more than 30 MB more
 

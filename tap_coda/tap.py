@@ -196,25 +196,7 @@ class TapCoda(Tap):
 
     @cached_property
     def api_token(self) -> str:
-        token = self.config.get("api_token") or os.environ.get(TOKEN_ENV)
-        token_file = self.config.get("api_token_file")
-        if not token and token_file:
-            try:
-                token = Path(token_file).expanduser().read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                msg = f"cannot read the token file {token_file}: {exc.strerror}"
-                raise CodaAuthError(msg) from None
-        if not token:
-            msg = (
-                f"no Coda API token: set {TOKEN_ENV}, or give a token file "
-                "(--token-file / api_token_file)"
-            )
-            raise CodaAuthError(msg)
-        problem = token_problem(str(token).strip())
-        if problem:
-            msg = f"{problem}: check {TOKEN_ENV} or the token file"
-            raise CodaAuthError(msg)
-        return str(token)
+        return configured_token(self.config)
 
     def _stream(self, name: str, kind: type[_S]) -> _S:
         stream = self.streams[name]
@@ -334,6 +316,30 @@ class TapCoda(Tap):
         except (CodaAuthError, CodaUnreachableError, SettingsError) as exc:
             cls.logger.error("tap-coda: %s", exc)
             sys.exit(1)
+
+
+def configured_token(config: t.Mapping[str, t.Any]) -> str:
+    """The token from `api_token`, env CODA_API_TOKEN or `api_token_file`; CodaAuthError
+    (one line, never quoting it) when there is none or it cannot be Coda's."""
+    token = config.get("api_token") or os.environ.get(TOKEN_ENV)
+    token_file = config.get("api_token_file")
+    if not token and token_file:
+        try:
+            token = Path(token_file).expanduser().read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            msg = f"cannot read the token file {token_file}: {exc.strerror}"
+            raise CodaAuthError(msg) from None
+    if not token:
+        msg = (
+            f"no Coda API token: set {TOKEN_ENV}, or give a token file "
+            "(--token-file / api_token_file)"
+        )
+        raise CodaAuthError(msg)
+    problem = token_problem(str(token).strip())
+    if problem:
+        msg = f"{problem}: check {TOKEN_ENV} or the token file"
+        raise CodaAuthError(msg)
+    return str(token)
 
 
 if __name__ == "__main__":
