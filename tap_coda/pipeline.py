@@ -60,6 +60,15 @@ def rows_bookmarks(state: t.Mapping[str, t.Any]) -> dict[tuple[str, str], dict[s
     return marks
 
 
+def exportable_id(page: t.Mapping[str, t.Any]) -> str | None:
+    """The page's id if Coda can export it (a canvas page); None for any other page, and
+    for one without an id (the pages stream records that failure)."""
+    page_id = page.get("id")
+    if not page_id or not decisions.page_is_exportable(page.get("contentType")):
+        return None
+    return str(page_id)
+
+
 def needs_export(
     page: t.Mapping[str, t.Any],
     output_format: str,
@@ -69,9 +78,9 @@ def needs_export(
 ) -> bool:
     """Whether the page contents stream will export this page whatever its tables did
     (`decisions.page_export_reason` without the table rule, which is known only later)."""
-    page_id = page.get("id")
-    if not page_id or not decisions.page_is_exportable(page.get("contentType")):
-        return False  # a page without an id is the pages stream's failure to record
+    page_id = exportable_id(page)
+    if page_id is None:
+        return False
     reason = decisions.page_export_reason(
         updated_at=page.get("updatedAt"),
         previous=marks.get((doc_id, page_id, output_format)),
@@ -145,13 +154,7 @@ class ExportPipeline:
                 continue
             listing.set_result(pages)  # first: what follows must never hold up the stream
             kept = [page for page in pages if self._keep_page(page)]
-            exportable.set_result(
-                frozenset(
-                    page["id"]
-                    for page in kept
-                    if page.get("id") and decisions.page_is_exportable(page.get("contentType"))
-                )
-            )
+            exportable.set_result(frozenset(filter(None, map(exportable_id, kept))))
             planned = [
                 (doc_id, page["id"], output_format)
                 for page in kept
