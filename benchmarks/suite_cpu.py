@@ -157,7 +157,7 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-def _provenance() -> str:
+def _provenance(pytest_args: list[str]) -> str:
     commit = subprocess.run(
         ["git", "describe", "--always", "--dirty"],
         capture_output=True,
@@ -166,7 +166,8 @@ def _provenance() -> str:
         cwd=REPO_ROOT,
     ).stdout.strip()
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    return f"Run {when}, code {commit or '?'}, Python {sys.version.split()[0]}, `-n auto`."
+    python = sys.version.split()[0]
+    return f"Run {when}, code {commit or '?'}, Python {python}, `pytest {' '.join(pytest_args)}`."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,11 +180,17 @@ def main(argv: list[str] | None = None) -> int:
         log_dir, hook_dir = Path(tmp, "log"), Path(tmp, "hook")
         log_dir.mkdir()
         hook_dir.mkdir()
-        code, wall, total = run_suite(args.pytest_args or ["-n", "auto"], log_dir, hook_dir)
+        pytest_args = args.pytest_args or ["-n", "auto"]
+        code, wall, total = run_suite(pytest_args, log_dir, hook_dir)
         rows = read_log(log_dir)
     imports = {name: import_cpu(module, args.imports) for name, module in ENTRY_MODULES.items()}
     text = report(
-        rows, code=code, wall=wall, total_cpu=total, imports=imports, provenance=_provenance()
+        rows,
+        code=code,
+        wall=wall,
+        total_cpu=total,
+        imports=imports,
+        provenance=_provenance(pytest_args),
     )
     sys.stdout.write(text)
     if args.results:
